@@ -1,0 +1,153 @@
+//! The control plane under `/_emu`: health, token minting, and the index page.
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::app::AppState;
+use crate::oidc::error::OAuthError;
+use crate::oidc::tokens::{self, Grant, IssuedTokens, Subject};
+use crate::oidc::{load_realm, store};
+use crate::web;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_emu/", get(index))
+        .route("/_emu/health", get(health))
+        .route("/_emu/tokens", post(mint))
+}
+
+async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> {
+    let names = app.db.read(|conn| store::realm_names(conn)).await?;
+    let realms_html: String = names
+        .iter()
+        .map(|name| {
+            let name = web::escape(name);
+            format!(
+                "<li><code>{name}</code>: <a href=\"/realms/{name}/.well-known/openid-configuration\">discovery</a></li>"
+            )
+        })
+        .collect();
+    Ok(Html(web::render(
+        web::INDEX_PAGE,
+        &[("public_url", &app.public_url), ("realms_html", &realms_html)],
+    )))
+}
+
+/// `GET /_emu/health`: 200 once serving, with the state of each service.
+async fn health(State(app): State<AppState>) -> Result<Response, OAuthError> {
+    let realms = app.db.read(|conn| store::realm_names(conn)).await?;
+    Ok(axum::Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "public_url": app.public_url,
+        "services": {
+            "oidc": {"status": "ready", "realms": realms, "keys": format!("{:?}", app.keys.source)},
+            "s3": {"status": "not_implemented"},
+            "drive": {"status": "not_implemented"},
+        },
+    }))
+    .into_response())
+}
+
+/// What `POST /_emu/tokens` takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    pub client_id: String,
+    pub username: String,
+    pub scope: Option<String>,
+    /// Access token lifetime in seconds (default: the realm's).
+    pub ttl: Option<i64>,
+    /// Claims merged over the defaults of the access and ID tokens, `sub` included.
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+}
+
+fn default_realm() -> String {
+    "lasuite".into()
+}
+
+impl MintRequest {
+    pub fn new(client_id: impl Into<String>, username: impl Into<String>) -> Self {
+        Self {
+            realm: default_realm(),
+            client_id: client_id.into(),
+            username: username.into(),
+            scope: None,
+            ttl: None,
+            claims: Map::new(),
+        }
+    }
+}
+
+async fn mint(
+    State(app): State<AppState>,
+    body: Result<axum::Json<MintRequest>, JsonRejection>,
+) -> Result<Response, OAuthError> {
+    let axum::Json(request) = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
+    let issued = mint_token(&app, request).await?;
+    Ok(crate::oidc::token::token_response(&issued))
+}
+
+/// Mints tokens for a user and client as if the user had just logged in to that client
+/// (a new SSO session, so logout and revocation apply to them as to any other).
+pub async fn mint_token(app: &AppState, request: MintRequest) -> Result<IssuedTokens, OAuthError> {
+    let realm = load_realm(app, &request.realm).await?;
+    if let Some(ttl) = request.ttl
+        && !(1..=10 * 365 * 86_400).contains(&ttl)
+    {
+        return Err(OAuthError::invalid_request(
+            "ttl must be between 1 second and 10 years",
+        ));
+    }
+    let (realm_key, client_id, username) = (
+        realm.name.clone(),
+        request.client_id.clone(),
+        request.username.clone(),
+    );
+    let (client, user) = app
+        .db
+        .read(move |conn| {
+            Ok((
+                store::find_client(conn, &realm_key, &client_id)?,
+                store::find_user_by_login(conn, &realm_key, &username)?.filter(|u| u.username == username),
+            ))
+        })
+        .await?;
+    let client = client
+        .ok_or_else(|| OAuthError::invalid_request(format!("Unknown client_id: {}", request.client_id)))?;
+    let user =
+        user.ok_or_else(|| OAuthError::invalid_request(format!("Unknown user: {}", request.username)))?;
+    if !user.enabled {
+        return Err(OAuthError::invalid_request("User is disabled"));
+    }
+    let now = app.clock.now();
+    let session_id = tokens::random_id(24);
+    {
+        let (session_id, realm_key, user_id) = (session_id.clone(), realm.name.clone(), user.id);
+        app.db
+            .write(move |tx| store::create_session(tx, &session_id, &realm_key, user_id, now))
+            .await?;
+    }
+    let grant = Grant {
+        access_ttl: request.ttl.unwrap_or(realm.access_token_ttl),
+        realm,
+        client_id: client.client_id,
+        subject: Subject::User(user),
+        session_id: Some(session_id),
+        scope: tokens::effective_scope(Some(request.scope.as_deref().unwrap_or("openid email profile"))),
+        nonce: None,
+        auth_time: now,
+        code: None,
+        extra_claims: request.claims,
+        with_refresh_token: true,
+    };
+    Ok(tokens::issue(app, grant).await?)
+}

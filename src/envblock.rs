@@ -1,0 +1,116 @@
+//! The environment blocks that point a local Docs or Drive at an emulator (`lasuite-emu env
+//! docs|drive`): OIDC login, resource-server settings and S3, for one public URL.
+
+use crate::cli::App;
+
+const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
+/// A fixed, public Fernet key: fine for a local emulator, never for anything shared.
+const DEV_FERNET_KEY: &str = "BI89SYxWLkgZ6FApEF7soEeTBqDaACwKk9zVVGkr9gY=";
+
+/// The block for `app`, with every URL on `url` (the emulator's public URL).
+pub fn env_block(app: App, url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let iss = format!("{url}/realms/lasuite");
+    let oidc = format!("{iss}/protocol/openid-connect");
+    let (client, backend, frontend, bucket) = match app {
+        App::Docs => ("docs", "localhost:8071", "localhost:3000", "docs-media-storage"),
+        App::Drive => ("drive", "localhost:8072", "localhost:3001", "drive-media-storage"),
+    };
+    let mut out = format!(
+        "# --- OIDC login ({client} as relying party), lasuite-emu at {url} ---
+OIDC_OP_AUTHORIZATION_ENDPOINT={oidc}/auth
+OIDC_OP_TOKEN_ENDPOINT={oidc}/token
+OIDC_OP_USER_ENDPOINT={oidc}/userinfo
+OIDC_OP_JWKS_ENDPOINT={oidc}/certs
+OIDC_OP_LOGOUT_ENDPOINT={oidc}/logout
+OIDC_RP_CLIENT_ID={client}
+OIDC_RP_CLIENT_SECRET={SECRET}
+OIDC_RP_SIGN_ALGO=RS256
+OIDC_RP_SCOPES=\"openid email\"
+OIDC_AUTH_REQUEST_EXTRA_PARAMS={{\"acr_values\": \"eidas1\"}}
+OIDC_REDIRECT_ALLOWED_HOSTS=\"{frontend},{backend}\"
+OIDC_USERINFO_FULLNAME_FIELDS=\"first_name,last_name\"
+OIDC_USERINFO_SHORTNAME_FIELD=first_name
+# Note the DJANGO_ prefix (these settings are declared without environ_prefix=None)
+DJANGO_OIDC_CREATE_USER=True
+DJANGO_OIDC_OP_USER_ENDPOINT_FORMAT=AUTO
+LOGIN_REDIRECT_URL=http://{frontend}
+LOGIN_REDIRECT_URL_FAILURE=http://{frontend}
+LOGOUT_REDIRECT_URL=http://{frontend}
+OIDC_TIMEOUT=3
+OIDC_VERIFY_SSL=False
+"
+    );
+    match app {
+        App::Docs => out.push_str(&format!(
+            "
+# --- Keep the user's tokens so Docs can call resource servers (Drive) ---
+OIDC_STORE_ACCESS_TOKEN=True
+OIDC_STORE_REFRESH_TOKEN=True
+OIDC_STORE_REFRESH_TOKEN_KEY={DEV_FERNET_KEY}
+DRIVE_API={url}/external_api/v1.0
+
+# --- Docs as a resource server (optional; same issuer) ---
+OIDC_OP_URL={iss}
+OIDC_OP_INTROSPECTION_ENDPOINT={oidc}/token/introspect
+OIDC_RESOURCE_SERVER_ENABLED=False
+OIDC_RS_CLIENT_ID=docs
+OIDC_RS_CLIENT_SECRET={SECRET}
+OIDC_RS_AUDIENCE_CLAIM=client_id
+OIDC_RS_ALLOWED_AUDIENCES=drive
+OIDC_RS_SCOPES=openid
+"
+        )),
+        App::Drive => out.push_str(&format!(
+            "
+# --- Drive as resource server accepting tokens obtained by Docs ---
+OIDC_RESOURCE_SERVER_ENABLED=True
+OIDC_OP_URL={iss}
+OIDC_OP_INTROSPECTION_ENDPOINT={oidc}/token/introspect
+OIDC_RS_CLIENT_ID=drive
+OIDC_RS_CLIENT_SECRET={SECRET}
+OIDC_RS_AUDIENCE_CLAIM=client_id
+# the *calling* client's id, i.e. Docs' OIDC_RP_CLIENT_ID
+OIDC_RS_ALLOWED_AUDIENCES=docs
+OIDC_RS_SCOPES=openid
+"
+        )),
+    }
+    out.push_str(&format!(
+        "
+# --- S3 (lasuite-emu's store, same port) ---
+AWS_S3_ENDPOINT_URL={url}
+AWS_S3_ACCESS_KEY_ID={client}
+AWS_S3_SECRET_ACCESS_KEY=password
+AWS_S3_REGION_NAME=us-east-1
+AWS_S3_SIGNATURE_VERSION=s3v4
+AWS_STORAGE_BUCKET_NAME={bucket}
+MEDIA_BASE_URL={url}
+"
+    ));
+    if matches!(app, App::Drive) {
+        out.push_str(&format!("AWS_S3_DOMAIN_REPLACE={url}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drive_block_points_everything_at_the_url() {
+        let block = env_block(App::Drive, "http://localhost:8990/");
+        assert!(block.contains("OIDC_OP_URL=http://localhost:8990/realms/lasuite\n"));
+        assert!(block.contains("OIDC_RS_ALLOWED_AUDIENCES=docs\n"));
+        assert!(block.contains("AWS_S3_ENDPOINT_URL=http://localhost:8990\n"));
+        assert!(block.contains("AWS_STORAGE_BUCKET_NAME=drive-media-storage\n"));
+    }
+
+    #[test]
+    fn docs_block_stores_tokens() {
+        let block = env_block(App::Docs, "http://127.0.0.1:8990");
+        assert!(block.contains("OIDC_RP_CLIENT_ID=docs\n"));
+        assert!(block.contains("OIDC_STORE_REFRESH_TOKEN=True\n"));
+    }
+}

@@ -1,0 +1,162 @@
+//! lasuite-emu: one process that emulates the three servers of La Suite's Docs -> Drive -> S3
+//! flow: a Keycloak-compatible OIDC issuer, an S3 store, and Drive's external API.
+//!
+//! The library is what tests use to run an emulator in-process:
+//!
+//! ```no_run
+//! # async fn example() -> lasuite_emu::Result<()> {
+//! let emu = lasuite_emu::Emulator::builder().start().await?; // ephemeral, free port
+//! let issuer = emu.issuer("lasuite"); // http://127.0.0.1:PORT/realms/lasuite
+//! let tokens = emu.mint_token("docs", "alice").await?;
+//! assert!(!tokens.access_token.is_empty());
+//! emu.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout (see ARCHITECTURE.md): `server` binds and dispatches; `oidc`, `s3` and (later)
+//! `drive` are the services; `db`, `keys`, `clock` and `fixtures` are what they share.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod envblock;
+pub mod error;
+pub mod fixtures;
+pub mod keys;
+pub mod oidc;
+pub mod s3;
+pub mod server;
+pub mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use config::{Config, Storage};
+pub use error::{Error, Result};
+pub use fixtures::FixtureSet;
+pub use oidc::tokens::IssuedTokens;
+
+/// Entry point of the library API.
+pub struct Emulator;
+
+impl Emulator {
+    /// An ephemeral emulator on `127.0.0.1:0` with the default fixture, unless told otherwise.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            config: Config::default(),
+            fixture_error: None,
+        }
+    }
+}
+
+/// Configures an emulator before starting it.
+pub struct EmulatorBuilder {
+    config: Config,
+    fixture_error: Option<Error>,
+}
+
+impl EmulatorBuilder {
+    /// Listen on `addr` instead of `127.0.0.1:0` (call again to add addresses).
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        if self.config.listen == Config::default().listen {
+            self.config.listen.clear();
+        }
+        self.config.listen.push(addr);
+        self
+    }
+
+    /// The base URL written into tokens and URLs (default: the first bound address).
+    #[must_use]
+    pub fn public_url(mut self, url: &str) -> Self {
+        match config::normalize_public_url(url) {
+            Ok(url) => self.config.public_url = Some(url),
+            Err(error) => self.fixture_error = Some(error),
+        }
+        self
+    }
+
+    /// Keep state in `dir` (kept after stop) instead of a temporary directory.
+    #[must_use]
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.storage = Storage::Dir(dir.into());
+        self
+    }
+
+    /// Layer a fixture file (TOML, JSON or a Keycloak realm export) over the default.
+    #[must_use]
+    pub fn fixture_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        match FixtureSet::load(path.as_ref()) {
+            Ok(set) => self.config.fixtures.merge(set),
+            Err(error) => self.fixture_error = Some(error),
+        }
+        self
+    }
+
+    /// Layer fixture text (TOML) over the default.
+    #[must_use]
+    pub fn fixture_toml(mut self, text: &str) -> Self {
+        match FixtureSet::parse(text, std::path::Path::new("<inline fixture>.toml")) {
+            Ok(set) => self.config.fixtures.merge(set),
+            Err(error) => self.fixture_error = Some(error),
+        }
+        self
+    }
+
+    /// Starts serving; returns once requests are answered.
+    pub async fn start(self) -> Result<RunningEmulator> {
+        if let Some(error) = self.fixture_error {
+            return Err(error);
+        }
+        Ok(RunningEmulator {
+            inner: server::start(self.config).await?,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops it.
+pub struct RunningEmulator {
+    inner: server::Running,
+}
+
+impl RunningEmulator {
+    /// Public base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        self.inner.url()
+    }
+
+    /// Issuer URL of a realm (or alias): `{url}/realms/{realm}`.
+    pub fn issuer(&self, realm: &str) -> String {
+        format!("{}/realms/{realm}", self.url())
+    }
+
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        self.inner.local_addrs()
+    }
+
+    /// The emulator's clock: tests move it to expire tokens without sleeping.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.inner.app().clock
+    }
+
+    /// Mints tokens for `username` as client `client_id` in realm `lasuite`, as if the user
+    /// had logged in (same as `POST /_emu/tokens`).
+    pub async fn mint_token(&self, client_id: &str, username: &str) -> Result<IssuedTokens> {
+        self.mint(admin::MintRequest::new(client_id, username)).await
+    }
+
+    /// Mints tokens with every option of `POST /_emu/tokens`.
+    pub async fn mint(&self, request: admin::MintRequest) -> Result<IssuedTokens> {
+        admin::mint_token(self.inner.app(), request)
+            .await
+            .map_err(|e| Error::Config(format!("{}: {}", e.error, e.description)))
+    }
+
+    /// Stops serving and waits for in-flight requests.
+    pub async fn stop(self) {
+        self.inner.stop().await;
+    }
+}

@@ -1,0 +1,446 @@
+//! All of the issuer's SQL. Knows nothing of HTTP: callers pass plain values and get model
+//! types back. Every function runs inside a `Db::read` / `Db::write` closure.
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde_json::{Map, Value};
+
+use super::model::{AuthCode, Client, Realm, TokenKind, TokenRecord, User};
+use crate::error::Result;
+use crate::fixtures::{
+    ClientFixture, DEFAULT_ACCESS_TOKEN_TTL, DEFAULT_CODE_TTL, DEFAULT_REFRESH_TOKEN_TTL, RealmFixture,
+    UserFixture,
+};
+
+// ---- realms, clients, users (fixtures) ----
+
+/// Creates or updates a realm with its names, clients and users. Users keep their row (and
+/// so their sessions and tokens) when a fixture is re-applied.
+pub fn upsert_realm(tx: &Transaction<'_>, realm: &RealmFixture) -> Result<()> {
+    tx.execute(
+        "INSERT INTO realms (name, display_name, access_token_ttl, refresh_token_ttl, code_ttl)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name,
+             access_token_ttl = excluded.access_token_ttl,
+             refresh_token_ttl = excluded.refresh_token_ttl, code_ttl = excluded.code_ttl",
+        params![
+            realm.name,
+            realm.display_name.as_deref().unwrap_or(&realm.name),
+            realm.access_token_lifespan.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
+            realm.refresh_token_lifespan.unwrap_or(DEFAULT_REFRESH_TOKEN_TTL),
+            realm.code_lifespan.unwrap_or(DEFAULT_CODE_TTL),
+        ],
+    )?;
+    for name in std::iter::once(&realm.name).chain(&realm.aliases) {
+        tx.execute(
+            "INSERT INTO realm_names (name, realm) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET realm = excluded.realm",
+            params![name, realm.name],
+        )?;
+    }
+    for client in &realm.clients {
+        upsert_client(tx, &realm.name, client)?;
+    }
+    for user in &realm.users {
+        upsert_user(tx, &realm.name, user)?;
+    }
+    Ok(())
+}
+
+pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) -> Result<()> {
+    tx.execute(
+        "INSERT INTO clients (realm, client_id, secret, redirect_uris, post_logout_redirect_uris,
+             direct_access_grants, service_account, userinfo_signed,
+             introspection_encryption_key, introspection_signing_alg)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (realm, client_id) DO UPDATE SET secret = excluded.secret,
+             redirect_uris = excluded.redirect_uris,
+             post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+             direct_access_grants = excluded.direct_access_grants,
+             service_account = excluded.service_account,
+             userinfo_signed = excluded.userinfo_signed,
+             introspection_encryption_key = excluded.introspection_encryption_key,
+             introspection_signing_alg = excluded.introspection_signing_alg",
+        params![
+            realm,
+            client.client_id,
+            client.secret,
+            serde_json::to_string(&client.redirect_uris)?,
+            serde_json::to_string(&client.post_logout_redirect_uris)?,
+            client.direct_access_grants,
+            client.service_account,
+            client.userinfo_signed,
+            client.introspection_encryption_key,
+            client.introspection_signing_alg.as_deref().unwrap_or("ES256"),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn upsert_user(tx: &Transaction<'_>, realm: &str, user: &UserFixture) -> Result<()> {
+    tx.execute(
+        "INSERT INTO users (realm, username, password, sub, email, email_verified, first_name,
+             last_name, enabled, claims)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (realm, username) DO UPDATE SET password = excluded.password,
+             sub = excluded.sub, email = excluded.email, email_verified = excluded.email_verified,
+             first_name = excluded.first_name, last_name = excluded.last_name,
+             enabled = excluded.enabled, claims = excluded.claims",
+        params![
+            realm,
+            user.username,
+            user.password,
+            user.sub_in(realm),
+            user.email,
+            user.email_verified,
+            user.first_name,
+            user.last_name,
+            user.enabled,
+            serde_json::to_string(&user.claims)?,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The realm reached by `name` (its own name or an alias).
+pub fn find_realm(conn: &Connection, name: &str) -> Result<Option<Realm>> {
+    Ok(conn
+        .query_row(
+            "SELECT r.name, r.display_name, r.access_token_ttl, r.refresh_token_ttl, r.code_ttl
+             FROM realm_names n JOIN realms r ON r.name = n.realm WHERE n.name = ?1",
+            [name],
+            |row| {
+                Ok(Realm {
+                    name: row.get(0)?,
+                    requested: name.to_owned(),
+                    display_name: row.get(1)?,
+                    access_token_ttl: row.get(2)?,
+                    refresh_token_ttl: row.get(3)?,
+                    code_ttl: row.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Every name every realm answers to, for the health endpoint and the Ready line.
+pub fn realm_names(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM realm_names ORDER BY realm, name <> realm, name")?;
+    let names = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
+    Ok(names)
+}
+
+pub fn find_client(conn: &Connection, realm: &str, client_id: &str) -> Result<Option<Client>> {
+    Ok(conn
+        .query_row(
+            "SELECT client_id, secret, redirect_uris, post_logout_redirect_uris, direct_access_grants,
+                    service_account, userinfo_signed, introspection_encryption_key,
+                    introspection_signing_alg
+             FROM clients WHERE realm = ?1 AND client_id = ?2",
+            [realm, client_id],
+            |row| {
+                Ok(Client {
+                    client_id: row.get(0)?,
+                    secret: row.get(1)?,
+                    redirect_uris: json_list(&row.get::<_, String>(2)?),
+                    post_logout_redirect_uris: json_list(&row.get::<_, String>(3)?),
+                    direct_access_grants: row.get(4)?,
+                    service_account: row.get(5)?,
+                    userinfo_signed: row.get(6)?,
+                    introspection_encryption_key: row.get(7)?,
+                    introspection_signing_alg: row.get(8)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+const USER_COLUMNS: &str =
+    "id, username, password, sub, email, email_verified, first_name, last_name, enabled, claims";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let claims: String = row.get(9)?;
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        password: row.get(2)?,
+        sub: row.get(3)?,
+        email: row.get(4)?,
+        email_verified: row.get(5)?,
+        first_name: row.get(6)?,
+        last_name: row.get(7)?,
+        enabled: row.get(8)?,
+        claims: serde_json::from_str(&claims).unwrap_or_default(),
+    })
+}
+
+/// Looks a user up as Keycloak's login form does: by username or by email, ignoring case.
+pub fn find_user_by_login(conn: &Connection, realm: &str, login: &str) -> Result<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1
+                 AND (username = ?2 COLLATE NOCASE OR email = ?2 COLLATE NOCASE)
+                 ORDER BY username = ?2 COLLATE NOCASE DESC LIMIT 1"
+            ),
+            [realm, login],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+pub fn find_user(conn: &Connection, id: i64) -> Result<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+            [id],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+pub fn find_user_by_sub(conn: &Connection, realm: &str, sub: &str) -> Result<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND sub = ?2"),
+            [realm, sub],
+            user_from_row,
+        )
+        .optional()?)
+}
+
+/// Enabled users for the login page's picker: the most recently used first, then seed order.
+pub fn users_for_picker(conn: &Connection, realm: &str) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND enabled
+         ORDER BY last_login_at IS NULL, last_login_at DESC, id"
+    ))?;
+    let users = stmt
+        .query_map([realm], user_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+// ---- SSO sessions ----
+
+pub fn create_session(tx: &Transaction<'_>, id: &str, realm: &str, user_id: i64, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sso_sessions (id, realm, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, realm, user_id, now],
+    )?;
+    tx.execute(
+        "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
+        params![user_id, now],
+    )?;
+    Ok(())
+}
+
+/// The user of a live SSO session of `realm` and the session's start time, if the session
+/// exists, was not ended, and its user is still enabled.
+pub fn find_session_user(conn: &Connection, session_id: &str, realm: &str) -> Result<Option<(User, i64)>> {
+    let Some((user_id, created_at)) = conn
+        .query_row(
+            "SELECT s.user_id, s.created_at FROM sso_sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = ?1 AND s.realm = ?2 AND s.ended_at IS NULL AND u.enabled",
+            [session_id, realm],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    Ok(find_user(conn, user_id)?.map(|user| (user, created_at)))
+}
+
+/// Ends an SSO session: its tokens stop introspecting as active and cannot be refreshed.
+pub fn end_session(tx: &Transaction<'_>, session_id: &str, now: i64) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE sso_sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+        params![session_id, now],
+    )?;
+    Ok(changed > 0)
+}
+
+// ---- authorization codes ----
+
+pub fn insert_code(tx: &Transaction<'_>, code: &AuthCode) -> Result<()> {
+    tx.execute(
+        "INSERT INTO auth_codes (code, realm_name, client_id, user_id, session_id, redirect_uri,
+             scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            code.code,
+            code.realm_name,
+            code.client_id,
+            code.user_id,
+            code.session_id,
+            code.redirect_uri,
+            code.scope,
+            code.nonce,
+            code.code_challenge,
+            code.code_challenge_method,
+            code.auth_time,
+            code.expires_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a code and marks it used in the same transaction, so it is redeemed at most once.
+/// Returns the code as it was before this call (`used` tells whether it had been redeemed).
+pub fn take_code(tx: &Transaction<'_>, code: &str, now: i64) -> Result<Option<AuthCode>> {
+    let found = tx
+        .query_row(
+            "SELECT code, realm_name, client_id, user_id, session_id, redirect_uri, scope, nonce,
+                    code_challenge, code_challenge_method, auth_time, expires_at, used_at
+             FROM auth_codes WHERE code = ?1",
+            [code],
+            |row| {
+                Ok(AuthCode {
+                    code: row.get(0)?,
+                    realm_name: row.get(1)?,
+                    client_id: row.get(2)?,
+                    user_id: row.get(3)?,
+                    session_id: row.get(4)?,
+                    redirect_uri: row.get(5)?,
+                    scope: row.get(6)?,
+                    nonce: row.get(7)?,
+                    code_challenge: row.get(8)?,
+                    code_challenge_method: row.get(9)?,
+                    auth_time: row.get(10)?,
+                    expires_at: row.get(11)?,
+                    used: row.get::<_, Option<i64>>(12)?.is_some(),
+                })
+            },
+        )
+        .optional()?;
+    if found.as_ref().is_some_and(|c| !c.used) {
+        tx.execute(
+            "UPDATE auth_codes SET used_at = ?2 WHERE code = ?1",
+            params![code, now],
+        )?;
+    }
+    Ok(found)
+}
+
+// ---- tokens ----
+
+/// A token row about to be stored.
+pub struct NewToken<'a> {
+    pub hash: &'a str,
+    pub kind: TokenKind,
+    pub realm_name: &'a str,
+    pub client_id: &'a str,
+    pub user_id: Option<i64>,
+    pub session_id: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub scope: &'a str,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub claims: &'a Map<String, Value>,
+}
+
+pub fn insert_token(tx: &Transaction<'_>, token: &NewToken<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO tokens (hash, kind, realm_name, client_id, user_id, session_id, code, scope,
+             issued_at, expires_at, claims)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            token.hash,
+            token.kind.as_str(),
+            token.realm_name,
+            token.client_id,
+            token.user_id,
+            token.session_id,
+            token.code,
+            token.scope,
+            token.issued_at,
+            token.expires_at,
+            serde_json::to_string(token.claims)?,
+        ],
+    )?;
+    Ok(())
+}
+
+/// A stored token by the hash of its text, with whether its session or user is gone.
+pub fn find_token(conn: &Connection, hash: &str) -> Result<Option<TokenRecord>> {
+    Ok(conn
+        .query_row(
+            "SELECT t.kind, t.realm_name, t.client_id, t.user_id, t.session_id, t.scope, t.expires_at,
+                    t.revoked_at IS NOT NULL,
+                    (s.ended_at IS NOT NULL) OR (u.id IS NOT NULL AND NOT u.enabled),
+                    t.claims
+             FROM tokens t
+             LEFT JOIN sso_sessions s ON s.id = t.session_id
+             LEFT JOIN users u ON u.id = t.user_id
+             WHERE t.hash = ?1",
+            [hash],
+            |row| {
+                let kind: String = row.get(0)?;
+                let claims: String = row.get(9)?;
+                Ok(TokenRecord {
+                    kind: if kind == "refresh" {
+                        TokenKind::Refresh
+                    } else {
+                        TokenKind::Access
+                    },
+                    realm_name: row.get(1)?,
+                    client_id: row.get(2)?,
+                    user_id: row.get(3)?,
+                    session_id: row.get(4)?,
+                    scope: row.get(5)?,
+                    expires_at: row.get(6)?,
+                    revoked: row.get(7)?,
+                    session_or_user_gone: row.get::<_, Option<bool>>(8)?.unwrap_or(false),
+                    claims: serde_json::from_str(&claims).unwrap_or_default(),
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn revoke_token(tx: &Transaction<'_>, hash: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+        params![hash, now],
+    )?;
+    Ok(())
+}
+
+/// Revokes every token one client holds in one SSO session (revoking a refresh token does
+/// this, as in Keycloak, which drops the client's session).
+pub fn revoke_client_session(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE tokens SET revoked_at = ?3
+         WHERE session_id = ?1 AND client_id = ?2 AND revoked_at IS NULL",
+        params![session_id, client_id, now],
+    )?;
+    Ok(())
+}
+
+/// Revokes the tokens obtained with a code: what RFC 6749 §4.1.2 recommends when a code is
+/// presented a second time.
+pub fn revoke_tokens_of_code(tx: &Transaction<'_>, code: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE code = ?1 AND revoked_at IS NULL",
+        params![code, now],
+    )?;
+    Ok(())
+}
+
+/// Drops codes and tokens that expired more than a day ago, so a long-lived data directory
+/// does not grow without bound.
+pub fn purge_expired(tx: &Transaction<'_>, now: i64) -> Result<()> {
+    let cutoff = now - 86_400;
+    tx.execute("DELETE FROM tokens WHERE expires_at < ?1", [cutoff])?;
+    tx.execute("DELETE FROM auth_codes WHERE expires_at < ?1", [cutoff])?;
+    Ok(())
+}
+
+fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

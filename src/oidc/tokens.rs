@@ -1,0 +1,325 @@
+//! Minting and checking tokens: plain functions over the app state, used by the token
+//! endpoint, the control plane's minting endpoint, and (in-process) by the Drive API.
+//!
+//! Tokens are Keycloak-shaped JWTs: access and ID tokens RS256 with a `kid`, refresh tokens
+//! HS512. Every access and refresh token is also stored, keyed by the SHA-256 of its text, so
+//! that introspection, revocation and logout are lookups rather than signature checks.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use jsonwebtoken::{Algorithm, Header};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+use super::model::{Realm, TokenKind, User};
+use super::store::{self, NewToken};
+use crate::app::AppState;
+use crate::error::Result;
+
+/// Who a token is about.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    User(User),
+    /// A client's own identity (`client_credentials`), as Keycloak's service-account user.
+    ServiceAccount,
+}
+
+/// Everything that decides the tokens of one grant.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub realm: Realm,
+    pub client_id: String,
+    pub subject: Subject,
+    pub session_id: Option<String>,
+    /// The effective, space-separated scope (see [`effective_scope`]).
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    /// The authorization code this grant redeems, if any.
+    pub code: Option<String>,
+    pub access_ttl: i64,
+    /// Claims merged over the defaults of the access and ID tokens (control-plane minting).
+    pub extra_claims: Map<String, Value>,
+    pub with_refresh_token: bool,
+}
+
+/// The token endpoint's answer, in Keycloak's field order.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_in: i64,
+    pub id_token: Option<String>,
+    pub session_state: Option<String>,
+    pub scope: String,
+}
+
+impl IssuedTokens {
+    pub fn to_json(&self) -> Value {
+        let mut body = json!({
+            "access_token": self.access_token,
+            "expires_in": self.expires_in,
+            "refresh_expires_in": self.refresh_expires_in,
+        });
+        let map = body.as_object_mut().expect("literal object");
+        if let Some(refresh) = &self.refresh_token {
+            map.insert("refresh_token".into(), refresh.clone().into());
+        }
+        map.insert("token_type".into(), "Bearer".into());
+        if let Some(id_token) = &self.id_token {
+            map.insert("id_token".into(), id_token.clone().into());
+        }
+        map.insert("not-before-policy".into(), 0.into());
+        if let Some(session) = &self.session_state {
+            map.insert("session_state".into(), session.clone().into());
+        }
+        map.insert("scope".into(), self.scope.clone().into());
+        body
+    }
+}
+
+/// The scope Keycloak grants: what was asked, plus the realm's default scopes `email` and
+/// `profile`, `openid` first when asked.
+pub fn effective_scope(requested: Option<&str>) -> String {
+    let asked: Vec<&str> = requested.unwrap_or("").split_ascii_whitespace().collect();
+    let mut scopes: Vec<&str> = Vec::new();
+    if asked.contains(&"openid") {
+        scopes.push("openid");
+    }
+    scopes.extend(["email", "profile"]);
+    for scope in asked {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes.join(" ")
+}
+
+pub fn has_scope(scope: &str, wanted: &str) -> bool {
+    scope.split_ascii_whitespace().any(|s| s == wanted)
+}
+
+/// SHA-256 (hex) of a token's text: the key of its stored row.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// Random URL-safe text with `bytes` bytes of entropy, for codes, session ids and `jti`s.
+pub fn random_id(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut buf);
+    B64.encode(buf)
+}
+
+/// Mints the tokens of a grant, stores them, and returns the token endpoint's answer.
+pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
+    let now = app.clock.now();
+    let issuer = grant.realm.issuer(&app.public_url);
+    let (subject_claims, user_id) = match &grant.subject {
+        Subject::User(user) => (user.profile_claims(), Some(user.id)),
+        Subject::ServiceAccount => (service_account_claims(&grant.realm.name, &grant.client_id), None),
+    };
+    let common = |typ: &str, exp: i64| {
+        let mut claims = Map::new();
+        claims.insert("exp".into(), exp.into());
+        claims.insert("iat".into(), now.into());
+        claims.insert("auth_time".into(), grant.auth_time.into());
+        claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
+        claims.insert("iss".into(), issuer.clone().into());
+        claims.insert("typ".into(), typ.into());
+        claims.insert("azp".into(), grant.client_id.clone().into());
+        if let Some(sid) = &grant.session_id {
+            claims.insert("sid".into(), sid.clone().into());
+        }
+        claims
+    };
+
+    let access_exp = now + grant.access_ttl;
+    let mut access = common("Bearer", access_exp);
+    access.insert("aud".into(), "account".into());
+    access.insert("acr".into(), "1".into());
+    access.insert("allowed-origins".into(), json!(["*"]));
+    access.insert(
+        "realm_access".into(),
+        json!({"roles": ["offline_access", "uma_authorization"]}),
+    );
+    access.insert(
+        "resource_access".into(),
+        json!({"account": {"roles": ["manage-account", "view-profile"]}}),
+    );
+    access.insert("scope".into(), grant.scope.clone().into());
+    access.extend(subject_claims.clone());
+    access.extend(grant.extra_claims.clone());
+
+    let refresh_exp = now + grant.realm.refresh_token_ttl;
+    let refresh = grant.with_refresh_token.then(|| {
+        let mut claims = common("Refresh", refresh_exp);
+        claims.remove("auth_time");
+        claims.insert("aud".into(), issuer.clone().into());
+        claims.insert("sub".into(), subject_claims["sub"].clone());
+        claims.insert("scope".into(), grant.scope.clone().into());
+        claims
+    });
+
+    let wants_id_token = has_scope(&grant.scope, "openid") && matches!(grant.subject, Subject::User(_));
+    let id_claims = wants_id_token.then(|| {
+        let mut claims = common("ID", access_exp);
+        claims.insert("aud".into(), grant.client_id.clone().into());
+        if let Some(nonce) = &grant.nonce {
+            claims.insert("nonce".into(), nonce.clone().into());
+        }
+        claims.insert("acr".into(), "1".into());
+        claims.extend(subject_claims.clone());
+        claims.extend(grant.extra_claims.clone());
+        claims
+    });
+
+    // RSA signing costs about a millisecond: keep it off the async workers.
+    let signer = AppState::clone(app);
+    let (access_token, refresh_token, id_token) = {
+        let access = access.clone();
+        let refresh = refresh.clone();
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let access_token = sign_rs256(&signer, &access)?;
+            let refresh_token = refresh.map(|claims| sign_refresh(&signer, &claims)).transpose()?;
+            let id_token = id_claims
+                .map(|mut claims| {
+                    claims.insert("at_hash".into(), at_hash(&access_token).into());
+                    sign_rs256(&signer, &claims)
+                })
+                .transpose()?;
+            Ok((access_token, refresh_token, id_token))
+        })
+        .await??
+    };
+
+    let stored = (access_token.clone(), refresh_token.clone());
+    let rows = grant.clone();
+    app.db
+        .write(move |tx| {
+            let base = |hash, kind, expires_at, claims| NewToken {
+                hash,
+                kind,
+                realm_name: &rows.realm.requested,
+                client_id: &rows.client_id,
+                user_id,
+                session_id: rows.session_id.as_deref(),
+                code: rows.code.as_deref(),
+                scope: &rows.scope,
+                issued_at: now,
+                expires_at,
+                claims,
+            };
+            let access_hash = token_hash(&stored.0);
+            store::insert_token(tx, &base(&access_hash, TokenKind::Access, access_exp, &access))?;
+            if let (Some(token), Some(claims)) = (&stored.1, &refresh) {
+                let refresh_hash = token_hash(token);
+                store::insert_token(tx, &base(&refresh_hash, TokenKind::Refresh, refresh_exp, claims))?;
+            }
+            Ok(())
+        })
+        .await?;
+
+    Ok(IssuedTokens {
+        access_token,
+        expires_in: grant.access_ttl,
+        refresh_expires_in: if refresh_token.is_some() {
+            grant.realm.refresh_token_ttl
+        } else {
+            0
+        },
+        refresh_token,
+        id_token,
+        session_state: grant.session_id,
+        scope: grant.scope,
+    })
+}
+
+/// The claims of a `client_credentials` token's subject: Keycloak's service-account user.
+fn service_account_claims(realm: &str, client_id: &str) -> Map<String, Value> {
+    let username = format!("service-account-{client_id}");
+    let mut claims = Map::new();
+    claims.insert(
+        "sub".into(),
+        crate::fixtures::default_sub(realm, &username).into(),
+    );
+    claims.insert("email_verified".into(), false.into());
+    claims.insert("preferred_username".into(), username.into());
+    claims.insert("clientId".into(), client_id.into());
+    claims
+}
+
+/// Signs claims with the realm's RS256 key, `kid` in the header.
+pub fn sign_rs256(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(app.keys.rs256.kid.clone());
+    Ok(jsonwebtoken::encode(&header, claims, &app.keys.rs256.encoding)?)
+}
+
+fn sign_refresh(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
+    let header = Header::new(Algorithm::HS512);
+    Ok(jsonwebtoken::encode(&header, claims, &app.keys.hs256)?)
+}
+
+/// OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url.
+fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    B64.encode(&digest[..16])
+}
+
+/// RFC 7662 introspection of an access token presented at realm name `realm_name`: the
+/// active answer's members, or None for anything unknown, expired, revoked, logged out or
+/// issued by another realm (which the endpoint answers as `{"active": false}` alone).
+///
+/// The Drive API validates bearer tokens with this same function, in-process.
+pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result<Option<Map<String, Value>>> {
+    let hash = token_hash(token);
+    let Some(record) = app.db.read(move |conn| store::find_token(conn, &hash)).await? else {
+        return Ok(None);
+    };
+    if record.kind != TokenKind::Access
+        || record.realm_name != realm_name
+        || !record.is_active(app.clock.now())
+    {
+        return Ok(None);
+    }
+    let mut answer = record.claims;
+    let username = answer.get("preferred_username").cloned();
+    answer.insert("client_id".into(), record.client_id.into());
+    if let Some(username) = username {
+        answer.insert("username".into(), username);
+    }
+    answer.insert("token_type".into(), "Bearer".into());
+    answer.insert("active".into(), true.into());
+    Ok(Some(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_adds_keycloak_defaults_with_openid_first() {
+        assert_eq!(effective_scope(Some("openid email")), "openid email profile");
+        assert_eq!(
+            effective_scope(Some("email openid custom")),
+            "openid email profile custom"
+        );
+        assert_eq!(effective_scope(None), "email profile");
+    }
+
+    #[test]
+    fn token_hash_is_hex_sha256() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Start-up and shutdown: bind the listeners, derive the public URL from the bound address,
+//! open state, apply fixtures, build the router and serve until told to stop.
+//!
+//! One port serves every service. Requests whose first path segment is reserved go to the
+//! axum routes; everything else is S3 (path-style), so a bucket can never be named like a
+//! reserved segment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt as _;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::app::{App, AppState};
+use crate::clock::Clock;
+use crate::config::{Config, Storage, default_public_url};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::keys::Keys;
+use crate::{admin, oidc, s3, web};
+
+/// First path segments that belong to the emulator itself; none can be a bucket name.
+pub const RESERVED_SEGMENTS: &[&str] = &["realms", "external_api", "media", "_emu", "static", "favicon.ico"];
+
+/// A running emulator. Dropping it stops serving (without waiting); [`Running::stop`] waits.
+pub struct Running {
+    app: AppState,
+    addrs: Vec<SocketAddr>,
+    data_dir: PathBuf,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    /// Keeps an ephemeral data directory alive; removed when dropped.
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    /// The public base URL (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.app.public_url
+    }
+
+    /// The addresses actually bound (port 0 resolved).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    pub fn app(&self) -> &AppState {
+        &self.app
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for that.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Starts an emulator as configured and returns once it is serving.
+pub async fn start(config: Config) -> Result<Running> {
+    let mut listeners = Vec::with_capacity(config.listen.len());
+    for addr in &config.listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::io(format!("binding {addr} (--listen)"), e))?;
+        listeners.push(listener);
+    }
+    let addrs = listeners
+        .iter()
+        .map(TcpListener::local_addr)
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| default_public_url(addrs[0]));
+
+    // Opening SQLite, reading keys and applying fixtures are blocking work.
+    let prepared = tokio::task::spawn_blocking(move || prepare_state(config, public_url)).await??;
+    let (app, data_dir, tempdir, ready_file) = prepared;
+
+    let router = router(Arc::clone(&app));
+    let (shutdown, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    for listener in listeners {
+        let mut stopped = stopped.clone();
+        // TCP_NODELAY: small responses otherwise wait on Nagle's algorithm (about 40 ms).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let service = router.clone();
+        tasks.spawn(async move {
+            let until_stopped = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = axum::serve(listener, service)
+                .with_graceful_shutdown(until_stopped)
+                .await
+            {
+                tracing::error!(%error, "server stopped with an error");
+            }
+        });
+    }
+
+    if let Some(path) = ready_file {
+        let body = json!({"url": app.public_url, "pid": std::process::id()}).to_string();
+        write_ready_file(&path, &body).await?;
+    }
+    Ok(Running {
+        app,
+        addrs,
+        data_dir,
+        shutdown,
+        tasks,
+        _tempdir: tempdir,
+    })
+}
+
+type Prepared = (AppState, PathBuf, Option<tempfile::TempDir>, Option<PathBuf>);
+
+fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
+    let (data_dir, tempdir, keys) = match &config.storage {
+        Storage::Dir(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating --data {}", dir.display()), e))?;
+            (dir.clone(), None, Keys::load_or_generate(&dir.join("keys"))?)
+        }
+        Storage::Ephemeral => {
+            let tempdir = tempfile::Builder::new()
+                .prefix("lasuite-emu-")
+                .tempdir()
+                .map_err(|e| Error::io("creating the ephemeral data directory", e))?;
+            (
+                tempdir.path().to_path_buf(),
+                Some(tempdir),
+                Keys::insecure_test_keys()?,
+            )
+        }
+    };
+    let db = Db::open(&data_dir.join("state.db"))?;
+    let clock = Clock::system();
+    let now = clock.now();
+    db.write_blocking(|tx| {
+        config.fixtures.apply(tx, now)?;
+        oidc::store::purge_expired(tx, now)
+    })?;
+    let app = Arc::new(App {
+        public_url,
+        db,
+        keys,
+        clock,
+        fixtures: config.fixtures,
+    });
+    Ok((app, data_dir, tempdir, config.ready_file))
+}
+
+/// Writes the ready file atomically, so a watcher never reads half of it.
+async fn write_ready_file(path: &std::path::Path, body: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    tokio::fs::write(&tmp, body)
+        .await
+        .map_err(|e| Error::io(format!("writing --ready-file {}", path.display()), e))?;
+    tokio::fs::rename(&tmp, path)
+        .await
+        .map_err(|e| Error::io(format!("writing --ready-file {}", path.display()), e))
+}
+
+/// Every route of every service on one router.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .merge(oidc::routes())
+        .merge(admin::routes())
+        .merge(web::routes())
+        .fallback(dispatch_unrouted)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+/// A reserved path no route matched is a JSON 404; anything else is S3's.
+async fn dispatch_unrouted(req: Request) -> Response {
+    let first = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    if RESERVED_SEGMENTS.contains(&first) {
+        let body = json!({"error": "not_found", "error_description": format!("No endpoint at {}", req.uri().path())});
+        return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    }
+    s3::handle(req).await
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let body = json!({
+        "error": "invalid_request",
+        "error_description": format!("Method {} is not allowed on {}", req.method(), req.uri().path()),
+    });
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}

@@ -1,0 +1,81 @@
+//! Pages for people: the login page, error and logged-out pages, and the files under
+//! `/static`. Templates are embedded at build time; `{{name}}` placeholders are filled with
+//! HTML-escaped values, except names ending in `_html`, which callers build from escaped parts.
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::app::AppState;
+
+pub const LOGIN_PAGE: &str = include_str!("../../static/login.html");
+pub const ERROR_PAGE: &str = include_str!("../../static/error.html");
+pub const LOGGED_OUT_PAGE: &str = include_str!("../../static/logged-out.html");
+pub const INDEX_PAGE: &str = include_str!("../../static/index.html");
+const STYLESHEET: &str = include_str!("../../static/emu.css");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/emu.css", get(stylesheet))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Fills `{{name}}` placeholders. Values are HTML-escaped unless the name ends in `_html`.
+pub fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut page = template.to_owned();
+    for (name, value) in values {
+        let placeholder = format!("{{{{{name}}}}}");
+        let value = if name.ends_with("_html") {
+            (*value).to_owned()
+        } else {
+            escape(value)
+        };
+        page = page.replace(&placeholder, &value);
+    }
+    page
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_escapes_unless_html() {
+        let page = render("{{a}}|{{b_html}}", &[("a", "<x \"y\">"), ("b_html", "<b>")]);
+        assert_eq!(page, "&lt;x &quot;y&quot;&gt;|<b>");
+    }
+}
