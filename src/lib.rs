@@ -47,6 +47,7 @@ impl Emulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             config: Config::default(),
+            listen_set: false,
             fixture_error: None,
         }
     }
@@ -55,6 +56,8 @@ impl Emulator {
 /// Configures an emulator before starting it.
 pub struct EmulatorBuilder {
     config: Config,
+    /// Whether `listen` was called: the first call replaces the default address.
+    listen_set: bool,
     fixture_error: Option<Error>,
 }
 
@@ -62,8 +65,9 @@ impl EmulatorBuilder {
     /// Listen on `addr` instead of `127.0.0.1:0` (call again to add addresses).
     #[must_use]
     pub fn listen(mut self, addr: SocketAddr) -> Self {
-        if self.config.listen == Config::default().listen {
+        if !self.listen_set {
             self.config.listen.clear();
+            self.listen_set = true;
         }
         self.config.listen.push(addr);
         self

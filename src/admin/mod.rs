@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> {
-    let names = app.db.read(|conn| store::realm_names(conn)).await?;
+    let names = app.db.read(store::realm_names).await?;
     let realms_html: String = names
         .iter()
         .map(|name| {
@@ -40,7 +40,7 @@ async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> 
 
 /// `GET /_emu/health`: 200 once serving, with the state of each service.
 async fn health(State(app): State<AppState>) -> Result<Response, OAuthError> {
-    let realms = app.db.read(|conn| store::realm_names(conn)).await?;
+    let realms = app.db.read(store::realm_names).await?;
     Ok(axum::Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

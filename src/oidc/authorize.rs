@@ -8,7 +8,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 
 use super::error::BrowserError;
 use super::form::{OAuthParams, Params};
@@ -37,7 +37,7 @@ pub enum AuthError {
     /// No trustworthy redirect URI: tell the person.
     Page(BrowserError),
     /// Tell the client, through its redirect URI.
-    Redirect(Response),
+    Redirect(Box<Response>),
 }
 
 impl From<BrowserError> for AuthError {
@@ -57,7 +57,7 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         match self {
             Self::Page(error) => error.into_response(),
-            Self::Redirect(response) => response,
+            Self::Redirect(response) => *response,
         }
     }
 }
@@ -286,7 +286,7 @@ async fn issue_code(
     pairs.push(("session_state", session_id));
     let issuer = realm.issuer(&app.public_url);
     pairs.push(("iss", &issuer));
-    Ok(Redirect::to(&with_query(&request.redirect_uri, &pairs)).into_response())
+    Ok(web::found(&with_query(&request.redirect_uri, &pairs)))
 }
 
 fn redirect_error(
@@ -305,7 +305,7 @@ fn redirect_error(
     }
     let issuer = realm.issuer(&app.public_url);
     pairs.push(("iss", &issuer));
-    AuthError::Redirect(Redirect::to(&with_query(&request.redirect_uri, &pairs)).into_response())
+    AuthError::Redirect(Box::new(web::found(&with_query(&request.redirect_uri, &pairs))))
 }
 
 /// Appends query parameters to a URI that may already have some.

@@ -116,19 +116,17 @@ async fn read_form_body(req: Request) -> Result<axum::body::Bytes, OAuthError> {
         mime.trim()
             .eq_ignore_ascii_case("application/x-www-form-urlencoded")
     });
-    let has_body = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .is_none_or(|len| len.as_bytes() != b"0");
-    if !is_form && has_body {
+    let body: Body = req.into_body();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| OAuthError::payload_too_large())?;
+    // An empty POST (userinfo with a bearer header) needs no content type.
+    if !is_form && !bytes.is_empty() {
         return Err(OAuthError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded",
         ));
     }
-    let body: Body = req.into_body();
-    axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| OAuthError::payload_too_large())
+    Ok(bytes)
 }
 
 #[cfg(test)]

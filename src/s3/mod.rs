@@ -6,7 +6,7 @@ pub mod store;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::web;
 
@@ -20,7 +20,7 @@ pub async fn handle(req: Request) -> Response {
         || req.uri().query().is_some_and(|q| q.contains("X-Amz-Signature="));
     // `GET /` from a browser is a person looking for the dashboard, not ListBuckets.
     if req.uri().path() == "/" && !has_sigv4 && req.method() == axum::http::Method::GET {
-        return Redirect::to("/_emu/").into_response();
+        return web::found("/_emu/");
     }
     let resource = web::escape(req.uri().path());
     let body = format!(

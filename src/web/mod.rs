@@ -38,6 +38,19 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// `302 Found` to `location`: what Keycloak answers on every redirect of the login flow
+/// (axum's `Redirect::to` is a 303).
+pub fn found(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            "redirect target is not a valid header value",
+        )
+            .into_response(),
+    }
+}
+
 /// Fills `{{name}}` placeholders. Values are HTML-escaped unless the name ends in `_html`.
 pub fn render(template: &str, values: &[(&str, &str)]) -> String {
     let mut page = template.to_owned();

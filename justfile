@@ -1,0 +1,25 @@
+# lasuite-emu tasks. `just --list` shows them.
+
+# Start the emulator on the embedded default fixture.
+run *ARGS:
+    cargo run --release -- {{ARGS}}
+
+# The Rust test suite (unit + in-process integration tests).
+test:
+    cargo test
+
+# Formatting, lints, tests: what a change must pass.
+check:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+    cargo test
+
+# The real-client suite (Python: mozilla-django-oidc, django-lasuite) against the binary.
+clients:
+    cargo build
+    tests/clients/run.sh
+
+# Start-up time, RSS, introspection and token throughput (release build, prints a table).
+bench:
+    cargo build --release
+    python3 bench/bench.py --binary target/release/lasuite-emu
