@@ -1,11 +1,12 @@
 //! The shared state of one running emulator, handed to every handler.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::fixtures::FixtureSet;
 use crate::keys::Keys;
+use crate::oidc::directory::Directory;
 
 pub struct App {
     /// The one base URL written into `iss`, discovery and every URL handed out
@@ -19,6 +20,22 @@ pub struct App {
     pub clock: Clock,
     /// The fixture set applied at start (the default with `--fixtures` layered over it).
     pub fixtures: FixtureSet,
+    /// Realms and clients in memory, rebuilt from the db whenever they change.
+    pub directory: RwLock<Arc<Directory>>,
+}
+
+impl App {
+    /// The current realms and clients.
+    pub fn directory(&self) -> Arc<Directory> {
+        Arc::clone(&self.directory.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Rebuilds the directory from the db: call after changing realms or clients.
+    pub async fn reload_directory(&self) -> crate::Result<()> {
+        let fresh = self.db.read(|conn| Directory::load(conn)).await?;
+        *self.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
+        Ok(())
+    }
 }
 
 pub type AppState = Arc<App>;

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::Request;
@@ -25,6 +25,7 @@ use crate::config::{Config, Storage, default_public_url};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
+use crate::oidc::directory::Directory;
 use crate::{admin, oidc, s3, web};
 
 /// First path segments that belong to the emulator itself; none can be a bucket name.
@@ -161,12 +162,14 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
         config.fixtures.apply(tx, now)?;
         oidc::store::purge_expired(tx, now)
     })?;
+    let directory = db.read_blocking(Directory::load)?;
     let app = Arc::new(App {
         public_url,
         db,
         keys,
         clock,
         fixtures: config.fixtures,
+        directory: RwLock::new(Arc::new(directory)),
     });
     Ok((app, data_dir, tempdir, config.ready_file))
 }

@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> {
-    let names = app.db.read(store::realm_names).await?;
+    let names = app.directory().realm_names().to_vec();
     let realms_html: String = names
         .iter()
         .map(|name| {
@@ -40,7 +40,7 @@ async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> 
 
 /// `GET /_emu/health`: 200 once serving, with the state of each service.
 async fn health(State(app): State<AppState>) -> Result<Response, OAuthError> {
-    let realms = app.db.read(store::realm_names).await?;
+    let realms = app.directory().realm_names().to_vec();
     Ok(axum::Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -99,7 +99,7 @@ async fn mint(
 /// Mints tokens for a user and client as if the user had just logged in to that client
 /// (a new SSO session, so logout and revocation apply to them as to any other).
 pub async fn mint_token(app: &AppState, request: MintRequest) -> Result<IssuedTokens, OAuthError> {
-    let realm = load_realm(app, &request.realm).await?;
+    let realm = load_realm(app, &request.realm)?;
     if let Some(ttl) = request.ttl
         && !(1..=10 * 365 * 86_400).contains(&ttl)
     {
@@ -107,18 +107,12 @@ pub async fn mint_token(app: &AppState, request: MintRequest) -> Result<IssuedTo
             "ttl must be between 1 second and 10 years",
         ));
     }
-    let (realm_key, client_id, username) = (
-        realm.name.clone(),
-        request.client_id.clone(),
-        request.username.clone(),
-    );
-    let (client, user) = app
+    let (realm_key, username) = (realm.name.clone(), request.username.clone());
+    let client = app.directory().client(&realm.name, &request.client_id);
+    let user = app
         .db
         .read(move |conn| {
-            Ok((
-                store::find_client(conn, &realm_key, &client_id)?,
-                store::find_user_by_login(conn, &realm_key, &username)?.filter(|u| u.username == username),
-            ))
+            Ok(store::find_user_by_login(conn, &realm_key, &username)?.filter(|u| u.username == username))
         })
         .await?;
     let client = client

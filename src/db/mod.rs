@@ -92,6 +92,11 @@ impl Db {
         .await?
     }
 
+    /// Same as [`Db::read`] but on the calling thread: for start-up code that is not async yet.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&lock(&self.inner.readers[0]))
+    }
+
     /// Same as [`Db::write`] but on the calling thread: for start-up code that is not async yet.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = lock(&self.inner.writer);

@@ -69,7 +69,7 @@ pub async fn authorize(
     headers: HeaderMap,
     params: Result<OAuthParams, super::error::OAuthError>,
 ) -> Result<Response, AuthError> {
-    let realm = load_realm_for_browser(&app, &realm_name).await?;
+    let realm = load_realm_for_browser(&app, &realm_name)?;
     let OAuthParams(params) = params.map_err(BrowserError::from)?;
     let request = validate(&app, &realm, params).await?;
 
@@ -90,7 +90,7 @@ pub async fn login_action(
     Path(realm_name): Path<String>,
     params: Result<OAuthParams, super::error::OAuthError>,
 ) -> Result<Response, AuthError> {
-    let realm = load_realm_for_browser(&app, &realm_name).await?;
+    let realm = load_realm_for_browser(&app, &realm_name)?;
     let OAuthParams(form) = params.map_err(BrowserError::from)?;
     let request = validate(
         &app,
@@ -146,11 +146,9 @@ async fn validate(app: &AppState, realm: &Realm, params: Params) -> Result<AuthR
         .get("client_id")
         .ok_or_else(|| BrowserError::bad_request("Missing parameter: client_id"))?
         .to_owned();
-    let realm_key = realm.name.clone();
     let client = app
-        .db
-        .read(move |conn| store::find_client(conn, &realm_key, &client_id))
-        .await?
+        .directory()
+        .client(&realm.name, &client_id)
         .ok_or_else(|| BrowserError::bad_request("Client not found."))?;
     let redirect_uri = params
         .get("redirect_uri")

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::STANDARD;
 use super::error::OAuthError;
 use super::form::Params;
 use super::model::{Client, Realm};
-use super::store;
 use crate::app::AppState;
 
 const BAD_CREDENTIALS: &str = "Invalid client or Invalid client credentials";
@@ -44,12 +43,9 @@ pub async fn authenticate(
             None => return Err(OAuthError::invalid_client("Missing client credentials", false)),
         },
     };
-    let realm_name = realm.name.clone();
-    let lookup_id = client_id.clone();
     let client = app
-        .db
-        .read(move |conn| store::find_client(conn, &realm_name, &lookup_id))
-        .await?
+        .directory()
+        .client(&realm.name, &client_id)
         .ok_or_else(|| OAuthError::invalid_client(BAD_CREDENTIALS, via_basic))?;
     if let Some(expected) = &client.secret
         && secret.as_deref() != Some(expected.as_str())

@@ -15,7 +15,7 @@ pub async fn openid_configuration(
     State(app): State<AppState>,
     Path(realm_name): Path<String>,
 ) -> Result<Response, OAuthError> {
-    let realm = load_realm(&app, &realm_name).await?;
+    let realm = load_realm(&app, &realm_name)?;
     let issuer = realm.issuer(&app.public_url);
     let at = |path: &str| format!("{issuer}/protocol/openid-connect/{path}");
     Ok(axum::Json(json!({
@@ -60,7 +60,7 @@ pub async fn certs(
     State(app): State<AppState>,
     Path(realm_name): Path<String>,
 ) -> Result<Response, OAuthError> {
-    load_realm(&app, &realm_name).await?;
+    load_realm(&app, &realm_name)?;
     let mut response = axum::Json(app.keys.jwks()).into_response();
     response
         .headers_mut()

@@ -23,7 +23,7 @@ pub async fn introspect(
     headers: HeaderMap,
     params: Result<OAuthParams, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let realm = load_realm(&app, &realm_name).await?;
+    let realm = load_realm(&app, &realm_name)?;
     let OAuthParams(params) = params?;
     let client = client_auth::authenticate(&app, &realm, &headers, &params)
         .await?

@@ -25,7 +25,7 @@ pub async fn logout(
     headers: HeaderMap,
     params: Result<OAuthParams, OAuthError>,
 ) -> Result<Response, BrowserError> {
-    let realm = load_realm_for_browser(&app, &realm_name).await?;
+    let realm = load_realm_for_browser(&app, &realm_name)?;
     let OAuthParams(params) = params?;
     let issuer = realm.issuer(&app.public_url);
 
@@ -55,11 +55,9 @@ pub async fn logout(
                      when post_logout_redirect_uri is used.",
                 ));
             };
-            let realm_key = realm.name.clone();
             let client = app
-                .db
-                .read(move |conn| store::find_client(conn, &realm_key, &client_id))
-                .await?
+                .directory()
+                .client(&realm.name, &client_id)
                 .ok_or_else(|| BrowserError::bad_request("Client not found."))?;
             if !post_logout_redirect_allowed(&client, uri) {
                 return Err(BrowserError::bad_request("Invalid redirect uri"));
@@ -128,7 +126,7 @@ pub async fn revoke(
     headers: HeaderMap,
     params: Result<OAuthParams, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let realm = load_realm(&app, &realm_name).await?;
+    let realm = load_realm(&app, &realm_name)?;
     let OAuthParams(params) = params?;
     let client = client_auth::authenticate(&app, &realm, &headers, &params)
         .await?

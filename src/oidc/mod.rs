@@ -7,6 +7,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod form;
@@ -66,17 +67,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The realm named in the URL, or Keycloak's 404 `Realm does not exist`.
-pub async fn load_realm(app: &AppState, name: &str) -> Result<Realm, OAuthError> {
-    let name = name.to_owned();
-    app.db
-        .read(move |conn| store::find_realm(conn, &name))
-        .await?
+pub fn load_realm(app: &AppState, name: &str) -> Result<Realm, OAuthError> {
+    app.directory()
+        .realm(name)
         .ok_or_else(OAuthError::realm_not_found)
 }
 
 /// Same as [`load_realm`] for pages shown to a person.
-pub async fn load_realm_for_browser(app: &AppState, name: &str) -> Result<Realm, BrowserError> {
-    load_realm(app, name).await.map_err(|error| {
+pub fn load_realm_for_browser(app: &AppState, name: &str) -> Result<Realm, BrowserError> {
+    load_realm(app, name).map_err(|error| {
         let mut error = BrowserError::from(error);
         error.message = "Realm does not exist".into();
         error

@@ -101,57 +101,55 @@ pub fn upsert_user(tx: &Transaction<'_>, realm: &str, user: &UserFixture) -> Res
     Ok(())
 }
 
-/// The realm reached by `name` (its own name or an alias).
-pub fn find_realm(conn: &Connection, name: &str) -> Result<Option<Realm>> {
-    Ok(conn
-        .query_row(
-            "SELECT r.name, r.display_name, r.access_token_ttl, r.refresh_token_ttl, r.code_ttl
-             FROM realm_names n JOIN realms r ON r.name = n.realm WHERE n.name = ?1",
-            [name],
-            |row| {
-                Ok(Realm {
-                    name: row.get(0)?,
-                    requested: name.to_owned(),
-                    display_name: row.get(1)?,
-                    access_token_ttl: row.get(2)?,
-                    refresh_token_ttl: row.get(3)?,
-                    code_ttl: row.get(4)?,
-                })
-            },
-        )
-        .optional()?)
+/// Every name every realm answers to, with the realm's settings (`requested` set to the
+/// name), for the in-memory directory.
+pub fn load_realms(conn: &Connection) -> Result<Vec<Realm>> {
+    let mut stmt = conn.prepare(
+        "SELECT n.name, r.name, r.display_name, r.access_token_ttl, r.refresh_token_ttl, r.code_ttl
+         FROM realm_names n JOIN realms r ON r.name = n.realm
+         ORDER BY r.name, n.name <> r.name, n.name",
+    )?;
+    let realms = stmt
+        .query_map([], |row| {
+            Ok(Realm {
+                requested: row.get(0)?,
+                name: row.get(1)?,
+                display_name: row.get(2)?,
+                access_token_ttl: row.get(3)?,
+                refresh_token_ttl: row.get(4)?,
+                code_ttl: row.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(realms)
 }
 
-/// Every name every realm answers to, for the health endpoint and the Ready line.
-pub fn realm_names(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM realm_names ORDER BY realm, name <> realm, name")?;
-    let names = stmt.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
-    Ok(names)
-}
-
-pub fn find_client(conn: &Connection, realm: &str, client_id: &str) -> Result<Option<Client>> {
-    Ok(conn
-        .query_row(
-            "SELECT client_id, secret, redirect_uris, post_logout_redirect_uris, direct_access_grants,
-                    service_account, userinfo_signed, introspection_encryption_key,
-                    introspection_signing_alg
-             FROM clients WHERE realm = ?1 AND client_id = ?2",
-            [realm, client_id],
-            |row| {
-                Ok(Client {
-                    client_id: row.get(0)?,
-                    secret: row.get(1)?,
-                    redirect_uris: json_list(&row.get::<_, String>(2)?),
-                    post_logout_redirect_uris: json_list(&row.get::<_, String>(3)?),
-                    direct_access_grants: row.get(4)?,
-                    service_account: row.get(5)?,
-                    userinfo_signed: row.get(6)?,
-                    introspection_encryption_key: row.get(7)?,
-                    introspection_signing_alg: row.get(8)?,
-                })
-            },
-        )
-        .optional()?)
+/// Every client of every realm, as `(realm, client)`, for the in-memory directory.
+pub fn load_clients(conn: &Connection) -> Result<Vec<(String, Client)>> {
+    let mut stmt = conn.prepare(
+        "SELECT realm, client_id, secret, redirect_uris, post_logout_redirect_uris, direct_access_grants,
+                service_account, userinfo_signed, introspection_encryption_key, introspection_signing_alg
+         FROM clients ORDER BY realm, client_id",
+    )?;
+    let clients = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                Client {
+                    client_id: row.get(1)?,
+                    secret: row.get(2)?,
+                    redirect_uris: json_list(&row.get::<_, String>(3)?),
+                    post_logout_redirect_uris: json_list(&row.get::<_, String>(4)?),
+                    direct_access_grants: row.get(5)?,
+                    service_account: row.get(6)?,
+                    userinfo_signed: row.get(7)?,
+                    introspection_encryption_key: row.get(8)?,
+                    introspection_signing_alg: row.get(9)?,
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(clients)
 }
 
 const USER_COLUMNS: &str =

@@ -24,7 +24,7 @@ pub async fn token(
     headers: HeaderMap,
     params: Result<OAuthParams, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let realm = load_realm(&app, &realm_name).await?;
+    let realm = load_realm(&app, &realm_name)?;
     let OAuthParams(params) = params?;
     let grant_type = params.require("grant_type")?.to_owned();
     let client = client_auth::authenticate(&app, &realm, &headers, &params)

@@ -18,7 +18,7 @@ pub async fn userinfo(
     headers: HeaderMap,
     params: Result<OAuthParams, OAuthError>,
 ) -> Result<Response, OAuthError> {
-    let realm = load_realm(&app, &realm_name).await?;
+    let realm = load_realm(&app, &realm_name)?;
     let OAuthParams(params) = params?;
     let token = match (bearer_token(&headers), params.get("access_token")) {
         (Some(_), Some(_)) => return Err(OAuthError::invalid_request("Token given twice")),
@@ -38,15 +38,11 @@ pub async fn userinfo(
     }
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("").to_owned();
     let azp = claims.get("azp").and_then(Value::as_str).unwrap_or("").to_owned();
-    let (realm_key, client_id) = (realm.name.clone(), azp.clone());
-    let (user, client) = app
+    let realm_key = realm.name.clone();
+    let client = app.directory().client(&realm.name, &azp);
+    let user = app
         .db
-        .read(move |conn| {
-            Ok((
-                store::find_user_by_sub(conn, &realm_key, &sub)?,
-                store::find_client(conn, &realm_key, &client_id)?,
-            ))
-        })
+        .read(move |conn| store::find_user_by_sub(conn, &realm_key, &sub))
         .await?;
     // Current profile for a realm user; the token's own claims otherwise (service accounts,
     // or a token minted with an overridden `sub`).
