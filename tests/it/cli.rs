@@ -1,0 +1,158 @@
+//! The binary as users run it: `serve` as a process (the `Ready.` line, `--ready-file`, a clean
+//! stop on SIGTERM), and the `token` and `env` commands.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::{self, introspect};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lasuite-emu");
+
+#[tokio::test]
+async fn serve_prints_ready_writes_the_ready_file_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready.json");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--ephemeral", "--ready-file"])
+        .arg(&ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("Ready. "), "{line}");
+
+    let info: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    let url = info["url"].as_str().unwrap().to_owned();
+    assert!(line.contains(&url), "the Ready line holds the URL: {line}");
+    assert_eq!(info["pid"], child.id());
+    let health = util::client()
+        .get(format!("{url}/_emu/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit}");
+}
+
+#[tokio::test]
+async fn flags_have_env_vars_and_bad_flags_say_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready.json");
+    let mut child = Command::new(BIN)
+        .env("LASUITE_EMU_LISTEN", "127.0.0.1:0")
+        .env("LASUITE_EMU_EPHEMERAL", "true")
+        .env("LASUITE_EMU_PUBLIC_URL", "http://localhost:8083")
+        .env("LASUITE_EMU_READY_FILE", &ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(info["url"], "http://localhost:8083");
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let output = Command::new(BIN)
+        .args(["serve", "--public-url", "localhost:8083"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--public-url"), "{stderr}");
+
+    let output = Command::new(BIN)
+        .args(["serve", "--ephemeral", "--fixtures", "/nonexistent.toml"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent.toml"));
+}
+
+#[tokio::test]
+async fn the_token_command_mints_from_a_running_emulator() {
+    let emu = util::start().await;
+    let url = emu.url().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args([
+                "token", "--user", "bob", "--client", "docs", "--ttl", "300", "--url", &url,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let answer = introspect(&emu, "lasuite", &token).await;
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["username"], "bob");
+    assert_eq!(
+        answer["exp"].as_i64().unwrap() - answer["iat"].as_i64().unwrap(),
+        300
+    );
+
+    let url = emu.url().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["token", "--user", "nobody", "--client", "docs", "--url", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Unknown user: nobody"));
+}
+
+#[test]
+fn the_env_command_prints_blocks_for_docs_and_drive() {
+    let docs = Command::new(BIN)
+        .args(["env", "docs", "--url", "http://localhost:8990"])
+        .output()
+        .unwrap();
+    assert!(docs.status.success());
+    let docs = String::from_utf8(docs.stdout).unwrap();
+    assert!(docs.contains(
+        "OIDC_OP_TOKEN_ENDPOINT=http://localhost:8990/realms/lasuite/protocol/openid-connect/token\n"
+    ));
+    assert!(docs.contains("OIDC_STORE_ACCESS_TOKEN=True\n"));
+    let drive = Command::new(BIN)
+        .args(["env", "drive", "--url", "http://localhost:8990"])
+        .output()
+        .unwrap();
+    let drive = String::from_utf8(drive.stdout).unwrap();
+    assert!(drive.contains("OIDC_RESOURCE_SERVER_ENABLED=True\n"));
+    assert!(drive.contains("AWS_S3_ENDPOINT_URL=http://localhost:8990\n"));
+    let bad = Command::new(BIN).args(["env", "keycloak"]).output().unwrap();
+    assert!(!bad.status.success());
+}
