@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""lasuite-emu benchmark: start-up time, memory, introspection and token throughput.
+
+Measured in one run and printed as a table (also saved to target/bench.json):
+  - process spawn to the first 200 on /_emu/health, median of N starts (--ephemeral, and a
+    warm persistent data directory);
+  - RSS once ready, and after the load;
+  - introspections/s and token requests/s with 32 concurrent keep-alive connections (wrk).
+
+Targets (issue 2): ready <= 20 ms, RSS <= 15 MiB, >= 20,000 introspections/s on 2 cores.
+The load generator runs on the same 2 cores as the emulator, so throughput is a lower bound.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SECRET = "ThisIsAnExampleKeyForDevPurposeOnly"
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.body = os.getenv("BENCH_BODY")
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health_ok(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"GET /_emu/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            return s.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def start(binary, args):
+    """Spawns the emulator and polls until /_emu/health answers 200; returns (proc, port, secs)."""
+    port = free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [binary, "serve", "--listen", f"127.0.0.1:{port}", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = t0 + 30
+    while not health_ok(port):
+        if proc.poll() is not None:
+            sys.exit(f"the emulator exited with {proc.returncode} before answering")
+        if time.perf_counter() > deadline:
+            proc.kill()
+            sys.exit("the emulator did not answer /_emu/health within 30 s")
+        time.sleep(0.0002)
+    return proc, port, time.perf_counter() - t0
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def post_json(url, body):
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def wrk(url, body, seconds, connections, threads):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA)
+    try:
+        out = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            env={**os.environ, "BENCH_BODY": body},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"wrk saw {errors.group(1)} error responses:\n{out}")
+    return rate, p99
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default="target/release/lasuite-emu")
+    parser.add_argument("--starts", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for the throughput part: apt-get install wrk")
+
+    # 1. Start-up, ephemeral (what test suites use).
+    times = []
+    for _ in range(args.starts):
+        proc, _, secs = start(args.binary, ["--ephemeral"])
+        times.append(secs)
+        stop(proc)
+    ready_ephemeral = statistics.median(times) * 1000
+
+    # 2. Start-up on a persistent data directory, after the first start made its keys.
+    data = tempfile.mkdtemp(prefix="lasuite-emu-bench-")
+    try:
+        proc, _, first = start(args.binary, ["--data", data])
+        stop(proc)
+        warm = []
+        for _ in range(max(3, args.starts // 2)):
+            proc, _, secs = start(args.binary, ["--data", data])
+            warm.append(secs)
+            stop(proc)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    ready_persistent = statistics.median(warm) * 1000
+
+    # 3. Memory and throughput on one ephemeral instance.
+    proc, port, _ = start(args.binary, ["--ephemeral"])
+    try:
+        time.sleep(0.2)
+        rss_ready = rss_mib(proc.pid)
+        base = f"http://127.0.0.1:{port}"
+        token = post_json(f"{base}/_emu/tokens", {"client_id": "docs", "username": "alice"})["access_token"]
+        oidc = f"{base}/realms/lasuite/protocol/openid-connect"
+        introspect_rate, introspect_p99 = wrk(
+            f"{oidc}/token/introspect",
+            f"client_id=drive&client_secret={SECRET}&token={token}",
+            args.seconds,
+            args.connections,
+            args.threads,
+        )
+        token_rate, token_p99 = wrk(
+            f"{oidc}/token",
+            f"grant_type=client_credentials&client_id=docs&client_secret={SECRET}",
+            args.seconds,
+            args.connections,
+            args.threads,
+        )
+        rss_loaded = rss_mib(proc.pid)
+    finally:
+        stop(proc)
+
+    rows = [
+        ("ready, --ephemeral (median of %d starts)" % args.starts, f"{ready_ephemeral:.1f} ms", "<= 20 ms"),
+        ("ready, persistent --data (warm, median)", f"{ready_persistent:.1f} ms", ""),
+        ("first start with a new --data (RSA key generation)", f"{first * 1000:.0f} ms", ""),
+        ("RSS once ready", f"{rss_ready:.1f} MiB", "<= 15 MiB"),
+        ("RSS after the load", f"{rss_loaded:.1f} MiB", ""),
+        (f"introspections/s ({args.connections} conns, p99 {introspect_p99})", f"{introspect_rate:,.0f}", ">= 20,000"),
+        (f"token requests/s, client_credentials (p99 {token_p99})", f"{token_rate:,.0f}", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"\nlasuite-emu benchmark ({os.cpu_count()} cores, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s)\n")
+    print(f"| {'measure'.ljust(width)} | {'value':>12} | target     |")
+    print(f"|{'-' * (width + 2)}|{'-' * 14}|------------|")
+    for name, value, target in rows:
+        print(f"| {name.ljust(width)} | {value:>12} | {target:<10} |")
+    print("\nFor scale: Keycloak start-dev ~8 s and ~1 GB; the Node oauth2-mock-server ~0.5 s, 60 MiB,")
+    print("~330 token requests/s on this kind of machine (shared/design/peers-and-user-asks.md).")
+    os.makedirs("target", exist_ok=True)
+    with open("target/bench.json", "w") as f:
+        json.dump({name: value for name, value, _ in rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the real-client suite (mozilla-django-oidc, django-lasuite) against the emulator binary
+# (target/debug/lasuite-emu, or $LASUITE_EMU_BIN). Creates its own virtualenv and installs the
+# pinned packages of requirements.txt, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+exec .venv/bin/python -m pytest -q "$@"
