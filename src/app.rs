@@ -32,7 +32,7 @@ impl App {
 
     /// Rebuilds the directory from the db: call after changing realms or clients.
     pub async fn reload_directory(&self) -> crate::Result<()> {
-        let fresh = self.db.read(|conn| Directory::load(conn)).await?;
+        let fresh = self.db.read(Directory::load).await?;
         *self.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
         Ok(())
     }
