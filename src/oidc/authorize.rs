@@ -368,19 +368,25 @@ async fn login_page(
         None => (request.login_hint.clone().unwrap_or_default(), String::new()),
     };
     let base = format!("/realms/{}", realm.requested);
+    // Keycloak offers "Restart login" only when the username is already chosen (here: a
+    // login_hint); the upstream e2e suites click it whenever it is visible.
+    let restart_html = match &request.login_hint {
+        Some(_) => format!(
+            " &middot; <a id=\"reset-login\" href=\"{}\" aria-label=\"Restart login\">Restart login</a>",
+            web::escape(&format!(
+                "{base}/protocol/openid-connect/auth?{}",
+                request.params.without(&["prompt", "login_hint"]).encode()
+            ))
+        ),
+        None => String::new(),
+    };
     let page = web::render(
         web::LOGIN_PAGE,
         &[
             ("realm", &realm.display_name_for_page()),
             ("client_id", &request.client.client_id),
             ("action", &format!("{base}/login-actions/authenticate")),
-            (
-                "restart_url",
-                &format!(
-                    "{base}/protocol/openid-connect/auth?{}",
-                    request.params.without(&["prompt"]).encode()
-                ),
-            ),
+            ("restart_html", &restart_html),
             ("hidden_html", &hidden_html),
             ("users_html", &users_html),
             ("username", &username),

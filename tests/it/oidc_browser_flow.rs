@@ -36,7 +36,10 @@ async fn login_page_carries_the_keycloak_markers_the_e2e_suites_use() {
         "one button[type=submit]: the password form's"
     );
     assert!(html.contains(">Sign In</button>"));
-    assert!(html.contains("aria-label=\"Restart login\""));
+    assert!(
+        !html.contains("Restart login"),
+        "only offered when a login_hint fixed the username"
+    );
     // The picker offers every seeded user.
     for user in [
         "alice",
@@ -206,6 +209,26 @@ async fn login_hint_prefills_the_username() {
         .await
         .unwrap();
     assert!(page.contains("name=\"username\" value=\"bob@example.com\""));
+    // As in Keycloak, "Restart login" lets the person pick another account.
+    let restart = page
+        .split("id=\"reset-login\" href=\"")
+        .nth(1)
+        .expect("a Restart login link");
+    let restart = restart[..restart.find('"').unwrap()].replace("&amp;", "&");
+    assert!(!restart.contains("login_hint"));
+    let again = browser()
+        .get(format!("{}{restart}", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("name=\"username\" value=\"\"")
+    );
 }
 
 #[tokio::test]
