@@ -16,12 +16,14 @@ pub struct App {
     pub db: Db,
     /// The issuer's signing keys.
     pub keys: Keys,
-    /// The only source of "now".
-    pub clock: Clock,
+    /// The only source of "now" (shared with the S3 store).
+    pub clock: Arc<Clock>,
     /// The fixture set applied at start (the default with `--fixtures` layered over it).
     pub fixtures: FixtureSet,
     /// Realms and clients in memory, rebuilt from the db whenever they change.
     pub directory: RwLock<Arc<Directory>>,
+    /// The S3 service and its store.
+    pub s3: crate::s3::S3,
 }
 
 impl App {

@@ -25,6 +25,7 @@ pub mod db;
 pub mod envblock;
 pub mod error;
 pub mod fixtures;
+pub mod glob;
 pub mod keys;
 pub mod oidc;
 pub mod s3;

@@ -10,9 +10,11 @@ use lasuite_emu::{Config, Storage};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
+        // s3s logs every refused request (a bad signature is a client's error) at ERROR level;
+        // the emulator logs its own failures. LASUITE_EMU_LOG=s3s=debug brings them back.
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LASUITE_EMU_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lasuite_emu=info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lasuite_emu=info,s3s=off")),
         )
         .with_writer(std::io::stderr)
         .init();

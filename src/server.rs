@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt as _;
@@ -156,13 +156,14 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
         }
     };
     let db = Db::open(&data_dir.join("state.db"))?;
-    let clock = Clock::system();
+    let clock = Arc::new(Clock::system());
     let now = clock.now();
     db.write_blocking(|tx| {
         config.fixtures.apply(tx, now)?;
         oidc::store::purge_expired(tx, now)
     })?;
     let directory = db.read_blocking(Directory::load)?;
+    let s3 = open_s3(&db, &data_dir, &clock, matches!(config.storage, Storage::Dir(_)))?;
     let app = Arc::new(App {
         public_url,
         db,
@@ -170,8 +171,29 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
         clock,
         fixtures: config.fixtures,
         directory: RwLock::new(Arc::new(directory)),
+        s3,
     });
     Ok((app, data_dir, tempdir, config.ready_file))
+}
+
+/// Opens the object store: bodies under `blobs/`, orphans of an interrupted write swept.
+fn open_s3(db: &Db, data_dir: &std::path::Path, clock: &Arc<Clock>, durable: bool) -> Result<s3::S3> {
+    let blobs = s3::blobs::Blobs::open(data_dir, durable).map_err(|e| Error::io("opening blobs/", e))?;
+    let referenced = db.read_blocking(s3::store::referenced_blobs)?;
+    let swept = blobs
+        .sweep(&referenced)
+        .map_err(|e| Error::io("sweeping blobs/", e))?;
+    if swept > 0 {
+        tracing::info!(swept, "removed object bodies no row referred to");
+    }
+    let credentials = s3::auth::Credentials::default();
+    credentials.replace(db.read_blocking(s3::store::credentials)?);
+    let store = s3::Store {
+        db: db.clone(),
+        blobs,
+        clock: Arc::clone(clock),
+    };
+    Ok(s3::S3::new(store, credentials))
 }
 
 /// Writes the ready file atomically, so a watcher never reads half of it.
@@ -197,7 +219,7 @@ pub fn router(app: AppState) -> Router {
 }
 
 /// A reserved path no route matched is a JSON 404; anything else is S3's.
-async fn dispatch_unrouted(req: Request) -> Response {
+async fn dispatch_unrouted(State(app): State<AppState>, req: Request) -> Response {
     let first = req
         .uri()
         .path()
@@ -209,7 +231,7 @@ async fn dispatch_unrouted(req: Request) -> Response {
         let body = json!({"error": "not_found", "error_description": format!("No endpoint at {}", req.uri().path())});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     }
-    s3::handle(req).await
+    s3::handle(&app.s3, req).await
 }
 
 async fn method_not_allowed(req: Request) -> Response {

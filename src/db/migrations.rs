@@ -7,7 +7,10 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_oidc.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_oidc.sql"),
+    include_str!("migrations/0002_s3.sql"),
+];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;

@@ -1,34 +1,160 @@
-//! The S3 service. Everything whose first path segment is not reserved reaches it,
-//! path-style (`/{bucket}/{key}`). Until the s3s-based store lands, every S3 request gets a
-//! proper S3 XML `NotImplemented` error rather than a 404 page.
+//! The S3 store, on the main port: every request whose first path segment is not reserved
+//! reaches it path-style (`/{bucket}/{key}`), with its URI untouched so SigV4 signatures hold.
+//!
+//! s3s parses the requests and verifies signatures (header, presigned, aws-chunked); the
+//! operations live in `objects`, `listing`, `multipart` and `buckets`, over metadata in SQLite
+//! (`store.rs` has all the SQL) and bodies in `blobs/` (`blobs.rs`). CORS is answered here,
+//! in front of s3s, which has no preflight support.
 
+pub mod auth;
+pub mod blobs;
+pub mod buckets;
+pub mod checksums;
+pub mod conditions;
+pub mod cors;
+pub mod errors;
+pub mod listing;
+pub mod model;
+pub mod multipart;
+pub mod objects;
+pub mod service;
 pub mod store;
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt as _;
+
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::web;
 
-/// Fallback handler for every non-reserved path.
-pub async fn handle(req: Request) -> Response {
-    let has_sigv4 = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"))
-        || req.uri().query().is_some_and(|q| q.contains("X-Amz-Signature="));
-    // `GET /` from a browser is a person looking for the dashboard, not ListBuckets.
-    if req.uri().path() == "/" && !has_sigv4 && req.method() == axum::http::Method::GET {
+/// The object store behind the S3 API; the Drive API reads objects through it in-process.
+pub struct Store {
+    pub db: Db,
+    pub blobs: blobs::Blobs,
+    pub clock: Arc<Clock>,
+}
+
+/// The S3 service as the server holds it.
+pub struct S3 {
+    pub service: s3s::service::S3Service,
+    pub store: Arc<Store>,
+    pub credentials: auth::Credentials,
+}
+
+impl S3 {
+    pub fn new(store: Store, credentials: auth::Credentials) -> Self {
+        let store = Arc::new(store);
+        let mut builder = s3s::service::S3ServiceBuilder::new(service::S3Api(Arc::clone(&store)));
+        // With an auth provider set, s3s refuses anonymous requests (AccessDenied).
+        builder.set_auth(credentials.clone());
+        Self {
+            service: builder.build(),
+            store,
+            credentials,
+        }
+    }
+}
+
+/// Serves one S3 request (or sends a person asking for `/` to the dashboard).
+pub async fn handle(s3: &S3, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/" && req.method() == Method::GET && !is_signed(&req) {
         return web::found("/_emu/");
     }
-    let resource = web::escape(req.uri().path());
+    let bucket = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+
+    if req.method() == Method::OPTIONS {
+        return match bucket_cors(s3, &bucket).await {
+            Ok(rules) => cors::preflight(rules.as_deref(), req.headers(), &path),
+            Err(response) => response,
+        };
+    }
+    let method = req.method().as_str().to_owned();
+    let mut response = match s3.service.clone().oneshot(req).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(error) => {
+            tracing::error!(?error, "s3s failed to answer");
+            xml_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error.",
+                &path,
+            )
+        }
+    };
+    if let Some(origin) = origin
+        && !bucket.is_empty()
+        && let Ok(rules) = bucket_cors(s3, &bucket).await
+        && let Some(allowed) = cors::evaluate(rules.as_deref(), &origin, &method, &[])
+    {
+        cors::decorate(response.headers_mut(), &allowed, false);
+    }
+    response
+}
+
+fn is_signed(req: &Request) -> bool {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS"))
+        || req
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Signature=") || q.contains("Signature="))
+}
+
+/// A bucket's CORS rules (None: no configuration), or the S3 error for a missing bucket.
+async fn bucket_cors(s3: &S3, bucket: &str) -> Result<Option<Vec<model::CorsRule>>, Response> {
+    let name = bucket.to_owned();
+    match s3
+        .store
+        .db
+        .read(move |conn| store::find_bucket(conn, &name))
+        .await
+    {
+        Ok(Some(found)) => Ok(found.cors),
+        Ok(None) => Err(xml_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+            &format!("/{bucket}"),
+        )),
+        Err(error) => {
+            tracing::error!(%error, "reading bucket CORS rules");
+            Err(xml_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error.",
+                bucket,
+            ))
+        }
+    }
+}
+
+/// An S3 XML error body, for the answers given in front of s3s.
+pub fn xml_error(status: StatusCode, code: &str, message: &str, resource: &str) -> Response {
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>\
-         <Message>S3 is not implemented by this version of lasuite-emu</Message>\
-         <Resource>{resource}</Resource><RequestId>lasuite-emu</RequestId></Error>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
+         <Resource>{}</Resource><RequestId>lasuite-emu</RequestId></Error>",
+        web::escape(code),
+        web::escape(message),
+        web::escape(resource)
     );
-    let mut response = (StatusCode::NOT_IMPLEMENTED, body).into_response();
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));

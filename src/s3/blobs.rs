@@ -1,0 +1,257 @@
+//! Object bodies on disk: one immutable file per object version or part, named by a random
+//! id under `blobs/<2 hex>/`, so no key (long, with `..`, `a` next to `a/b`) ever becomes a
+//! path.
+//!
+//! A body streams to `tmp/`, hashed on the way, is fsynced (when durable) and renamed into
+//! `blobs/` before the caller commits the row that names it: a crash leaves at worst an
+//! unreferenced file, swept at the next start, never a row without its body. A copy is a hard
+//! link, so copying an object onto itself costs no I/O.
+
+use std::collections::HashSet;
+use std::io::{self, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _};
+use md5::{Digest as _, Md5};
+use s3s::checksum::ChecksumHasher;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+/// Read chunk for GET bodies: large enough for GB/s, small enough to keep memory flat.
+const READ_CHUNK: usize = 256 * 1024;
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Blobs {
+    root: PathBuf,
+    tmp: PathBuf,
+    /// fsync bodies and directories before a row names them. Off for `--ephemeral` state,
+    /// which is deleted on exit anyway.
+    durable: bool,
+}
+
+/// A body written and renamed into place.
+pub struct Written {
+    pub name: String,
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub checksums: s3s::dto::Checksum,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("storage: {0}")]
+    Io(#[from] io::Error),
+    /// The client's body stream failed (disconnect, bad aws-chunked framing, bad signature).
+    #[error("request body: {0}")]
+    Body(String),
+    #[error("body larger than {0} bytes")]
+    TooLarge(u64),
+}
+
+impl Blobs {
+    /// Opens the store under `data_dir`, emptying `tmp/` (bodies of requests a stop cut short).
+    pub fn open(data_dir: &Path, durable: bool) -> io::Result<Self> {
+        let root = data_dir.join("blobs");
+        let tmp = data_dir.join("tmp");
+        std::fs::create_dir_all(&root)?;
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir_all(&tmp)?;
+        Ok(Self { root, tmp, durable })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name.get(..2).unwrap_or("00")).join(name)
+    }
+
+    fn new_name() -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
+
+    /// Streams `body` into a new blob, computing its MD5 and the checksums `hasher` was set up
+    /// for. Nothing is left behind if the stream fails or exceeds `limit` bytes.
+    pub async fn write<S, E>(
+        &self,
+        mut body: S,
+        mut hasher: ChecksumHasher,
+        limit: u64,
+    ) -> Result<Written, WriteError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
+        let file = tokio::fs::File::create(&temp.path).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(WriteError::TooLarge(limit));
+            }
+            md5.update(&chunk);
+            hasher.update(&chunk);
+            out.write_all(&chunk).await?;
+        }
+        out.flush().await?;
+        let file = out.into_inner();
+        let name = self.place(temp, file).await?;
+        Ok(Written {
+            name,
+            size,
+            md5: md5.finalize().into(),
+            checksums: hasher.finalize(),
+        })
+    }
+
+    /// fsyncs (when durable) and renames a finished temp file into `blobs/`.
+    async fn place(&self, temp: TempFile, file: tokio::fs::File) -> io::Result<String> {
+        if self.durable {
+            file.sync_all().await?;
+        }
+        drop(file);
+        let name = Self::new_name();
+        let dest = self.path(&name);
+        let dir = dest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::rename(&temp.path, &dest).await?;
+        temp.keep();
+        if self.durable {
+            let dir = tokio::fs::File::open(&dir).await?;
+            dir.sync_all().await?;
+        }
+        Ok(name)
+    }
+
+    /// A new blob with the same content: a hard link (a copy where links are not possible).
+    pub async fn duplicate(&self, source: &str) -> io::Result<String> {
+        let from = self.path(source);
+        let name = Self::new_name();
+        let to = self.path(&name);
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(name)
+    }
+
+    /// Streams `range` of a blob (the whole blob when None).
+    pub async fn read(
+        &self,
+        name: &str,
+        range: Option<Range<u64>>,
+    ) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static> {
+        let mut file = tokio::fs::File::open(self.path(name)).await?;
+        let reader = match range {
+            Some(range) => {
+                file.seek(SeekFrom::Start(range.start)).await?;
+                file.take(range.end - range.start)
+            }
+            None => file.take(u64::MAX),
+        };
+        Ok(tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK))
+    }
+
+    /// A new blob made of `range` of `source` (UploadPartCopy), with its MD5.
+    pub async fn copy_range(&self, source: &str, range: Range<u64>) -> Result<Written, WriteError> {
+        let stream = Box::pin(self.read(source, Some(range)).await?);
+        self.write(stream, ChecksumHasher::default(), u64::MAX).await
+    }
+
+    /// A new blob made of `parts` end to end (CompleteMultipartUpload).
+    pub async fn concat(&self, parts: Vec<String>) -> io::Result<(String, u64)> {
+        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
+        let paths: Vec<PathBuf> = parts.iter().map(|p| self.path(p)).collect();
+        let target = temp.path.clone();
+        let size = tokio::task::spawn_blocking(move || -> io::Result<u64> {
+            let mut out = std::fs::File::create(&target)?;
+            let mut size = 0;
+            for path in paths {
+                size += io::copy(&mut std::fs::File::open(path)?, &mut out)?;
+            }
+            Ok(size)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        let file = tokio::fs::File::open(&temp.path).await?;
+        Ok((self.place(temp, file).await?, size))
+    }
+
+    /// Deletes blobs no longer named by any row (best effort: the sweep at start catches the rest).
+    pub async fn remove(&self, names: Vec<String>) {
+        if names.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = names.iter().map(|n| self.path(n)).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for path in paths {
+                if let Err(error) = std::fs::remove_file(&path)
+                    && error.kind() != io::ErrorKind::NotFound
+                {
+                    tracing::warn!(path = %path.display(), %error, "could not delete a blob");
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Deletes every blob that no row names (left by a crash between rename and commit).
+    pub fn sweep(&self, referenced: &HashSet<String>) -> io::Result<usize> {
+        let mut removed = 0;
+        for dir in std::fs::read_dir(&self.root)? {
+            let dir = dir?.path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&dir)? {
+                let path = file?.path();
+                let named = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| referenced.contains(n));
+                if !named {
+                    std::fs::remove_file(&path)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A file in `tmp/` deleted on drop unless kept: an upload that fails or is cut off leaves
+/// nothing behind.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        Self { path, keep: false }
+    }
+
+    fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

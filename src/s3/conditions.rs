@@ -1,0 +1,160 @@
+//! Conditional requests (RFC 9110 §13, as S3 applies them): `If-Match` / `If-Unmodified-Since`
+//! fail with 412, `If-None-Match` / `If-Modified-Since` answer 304 on GET and HEAD.
+
+use s3s::dto::{ETagCondition, Timestamp};
+use s3s::{S3Error, S3Result, s3_error};
+
+/// The conditions a request carries, in the form s3s parsed them.
+#[derive(Default)]
+pub struct Conditions<'a> {
+    pub if_match: Option<&'a ETagCondition>,
+    pub if_none_match: Option<&'a ETagCondition>,
+    pub if_modified_since: Option<&'a Timestamp>,
+    pub if_unmodified_since: Option<&'a Timestamp>,
+}
+
+pub fn unix(timestamp: &Timestamp) -> i64 {
+    time::OffsetDateTime::from(timestamp.clone()).unix_timestamp()
+}
+
+fn matches(condition: &ETagCondition, etag: &str) -> bool {
+    match condition.as_etag() {
+        None => true,
+        Some(tag) => tag.value().trim_matches('"') == etag,
+    }
+}
+
+/// Checks the conditions of a read (GET or HEAD) against an object's ETag (unquoted) and
+/// Last-Modified. As S3 does: a passing `If-Match` overrides a failing `If-Unmodified-Since`,
+/// and a failing `If-None-Match` overrides a passing `If-Modified-Since`.
+pub fn check_read(c: &Conditions<'_>, etag: &str, last_modified: i64) -> S3Result<()> {
+    match (c.if_match, c.if_unmodified_since) {
+        (Some(condition), _) if !matches(condition, etag) => return Err(precondition_failed()),
+        (None, Some(since)) if last_modified > unix(since) => return Err(precondition_failed()),
+        _ => {}
+    }
+    match (c.if_none_match, c.if_modified_since) {
+        (Some(condition), _) if matches(condition, etag) => Err(not_modified()),
+        (None, Some(since)) if last_modified <= unix(since) => Err(not_modified()),
+        _ => Ok(()),
+    }
+}
+
+/// The `x-amz-copy-source-if-*` conditions of a copy: every failure is 412.
+pub fn check_copy_source(c: &Conditions<'_>, etag: &str, last_modified: i64) -> S3Result<()> {
+    check_read(c, etag, last_modified).map_err(|error| {
+        if *error.code() == s3s::S3ErrorCode::NotModified {
+            precondition_failed()
+        } else {
+            error
+        }
+    })
+}
+
+pub fn precondition_failed() -> S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+fn not_modified() -> S3Error {
+    s3_error!(NotModified)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s3s::dto::{ETag, TimestampFormat};
+
+    fn tag(value: &str) -> ETagCondition {
+        ETagCondition::ETag(ETag::Strong(value.into()))
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from(time::OffsetDateTime::from_unix_timestamp(secs).unwrap())
+    }
+
+    #[test]
+    fn read_conditions_follow_s3_precedence() {
+        let ok = |c: Conditions<'_>| check_read(&c, "abc", 1000);
+        let code = |r: S3Result<()>| r.unwrap_err().code().as_str().to_owned();
+        assert!(ok(Conditions::default()).is_ok());
+        assert!(
+            ok(Conditions {
+                if_match: Some(&tag("abc")),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+        assert!(
+            ok(Conditions {
+                if_match: Some(&ETagCondition::Any),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+        assert_eq!(
+            code(ok(Conditions {
+                if_match: Some(&tag("x")),
+                ..Default::default()
+            })),
+            "PreconditionFailed"
+        );
+        assert_eq!(
+            code(ok(Conditions {
+                if_none_match: Some(&tag("abc")),
+                ..Default::default()
+            })),
+            "NotModified"
+        );
+        assert_eq!(
+            code(ok(Conditions {
+                if_modified_since: Some(&at(1000)),
+                ..Default::default()
+            })),
+            "NotModified"
+        );
+        assert!(
+            ok(Conditions {
+                if_modified_since: Some(&at(999)),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+        assert_eq!(
+            code(ok(Conditions {
+                if_unmodified_since: Some(&at(999)),
+                ..Default::default()
+            })),
+            "PreconditionFailed"
+        );
+        // If-Match true wins over If-Unmodified-Since false.
+        let both = Conditions {
+            if_match: Some(&tag("abc")),
+            if_unmodified_since: Some(&at(1)),
+            ..Default::default()
+        };
+        assert!(ok(both).is_ok());
+        // If-None-Match false wins over If-Modified-Since true.
+        let both = Conditions {
+            if_none_match: Some(&tag("x")),
+            if_modified_since: Some(&at(5000)),
+            ..Default::default()
+        };
+        assert!(ok(both).is_ok());
+        let _ = TimestampFormat::HttpDate;
+    }
+
+    #[test]
+    fn copy_source_conditions_fail_with_412() {
+        let c = Conditions {
+            if_none_match: Some(&tag("abc")),
+            ..Default::default()
+        };
+        assert_eq!(
+            check_copy_source(&c, "abc", 1).unwrap_err().code().as_str(),
+            "PreconditionFailed"
+        );
+    }
+}

@@ -1,0 +1,575 @@
+//! Object operations: PutObject, GetObject, HeadObject, CopyObject, DeleteObject,
+//! DeleteObjects, with S3's versioning semantics (spec/s3.md §A.7).
+
+use http::{HeaderMap, HeaderValue};
+use s3s::dto::{
+    CopyObjectInput, CopyObjectOutput, CopyObjectResult, CopySource, DeleteObjectInput, DeleteObjectOutput,
+    DeleteObjectsInput, DeleteObjectsOutput, DeletedObject, ETag, Error as DeleteError, GetObjectInput,
+    GetObjectOutput, HeadObjectInput, HeadObjectOutput, PutObjectInput, PutObjectOutput, StreamingBlob,
+};
+use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
+
+use super::Store;
+use super::checksums::{Wanted, set_checksums};
+use super::conditions::{self, Conditions};
+use super::errors::{io_error, no_such_bucket, no_such_key};
+use super::model::{Bucket, NewVersion, ObjectHeaders, ObjectVersion, Versioning};
+use super::store;
+
+/// Copies stored headers into the same-named fields of a GET or HEAD output.
+macro_rules! fill_headers {
+    ($output:expr, $headers:expr) => {{
+        let headers: &ObjectHeaders = $headers;
+        $output.content_type = Some(
+            headers
+                .content_type
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into()),
+        );
+        $output
+            .content_disposition
+            .clone_from(&headers.content_disposition);
+        $output.content_encoding.clone_from(&headers.content_encoding);
+        $output.content_language.clone_from(&headers.content_language);
+        $output.cache_control.clone_from(&headers.cache_control);
+        $output.expires = headers.expires.map(timestamp);
+        $output.metadata =
+            (!headers.metadata.is_empty()).then(|| headers.metadata.clone().into_iter().collect());
+    }};
+}
+
+/// S3's limit for a single PUT.
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's limit on key length, in bytes of UTF-8.
+const MAX_KEY_BYTES: usize = 1024;
+/// What HEAD and GET answer for an object stored without a Content-Type (MinIO's choice;
+/// Drive indexes `ContentType` and fails without one).
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+pub fn timestamp(unix: i64) -> s3s::dto::Timestamp {
+    s3s::dto::Timestamp::from(
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    )
+}
+
+pub fn etag(value: &str) -> ETag {
+    ETag::Strong(value.to_owned())
+}
+
+pub fn check_key(key: &str) -> S3Result<()> {
+    if key.is_empty() {
+        return Err(s3_error!(InvalidArgument, "The object key must not be empty."));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(s3_error!(
+            KeyTooLongError,
+            "Your key is too long (over {MAX_KEY_BYTES} bytes)."
+        ));
+    }
+    if key.contains('\0') {
+        return Err(s3_error!(
+            InvalidArgument,
+            "Object keys must not contain NUL characters."
+        ));
+    }
+    Ok(())
+}
+
+/// The version id a response shows: none at all for a bucket that never had versioning.
+fn shown_version(bucket: &Bucket, version: &str) -> Option<String> {
+    (bucket.versioning != Versioning::Unversioned || version != "null").then(|| version.to_owned())
+}
+
+fn delete_marker_error(mut error: S3Error, version_id: &str) -> S3Error {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+    if let Ok(value) = HeaderValue::from_str(version_id) {
+        headers.insert("x-amz-version-id", value);
+    }
+    error.set_headers(headers);
+    error
+}
+
+impl Store {
+    pub(super) async fn bucket(&self, name: &str) -> S3Result<Bucket> {
+        let lookup = name.to_owned();
+        self.db
+            .read(move |conn| store::find_bucket(conn, &lookup))
+            .await?
+            .ok_or_else(|| no_such_bucket(name))
+    }
+
+    /// The version a GET or HEAD reads: the one named, or the latest; delete markers are 404
+    /// (or 405 when named), with `x-amz-delete-marker` as S3 sends it.
+    pub async fn readable(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> S3Result<ObjectVersion> {
+        let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
+        let found = self
+            .db
+            .read(move |conn| match &v {
+                Some(v) => store::find_version(conn, &b, &k, v),
+                None => store::latest_version(conn, &b, &k),
+            })
+            .await?;
+        match (found, version_id) {
+            (None, Some(_)) => Err(s3_error!(NoSuchVersion, "The specified version does not exist.")),
+            (None, None) => Err(no_such_key()),
+            (Some(marker), Some(_)) if marker.is_delete_marker => Err(delete_marker_error(
+                s3_error!(
+                    MethodNotAllowed,
+                    "The specified method is not allowed against this resource."
+                ),
+                &marker.version_id,
+            )),
+            (Some(marker), None) if marker.is_delete_marker => {
+                Err(delete_marker_error(no_such_key(), &marker.version_id))
+            }
+            (Some(version), _) => Ok(version),
+        }
+    }
+
+    pub async fn put_object(
+        &self,
+        mut req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = &mut req.input;
+        check_key(&input.key)?;
+        let bucket = self.bucket(&input.bucket).await?;
+        if input.if_none_match.is_some() || input.if_match.is_some() {
+            let current = self.readable(&bucket.name, &input.key, None).await.ok();
+            match (&input.if_none_match, &input.if_match, &current) {
+                (Some(_), _, Some(_)) => return Err(conditions::precondition_failed()),
+                (_, Some(_), None) => return Err(no_such_key()),
+                (_, Some(condition), Some(current)) => conditions::check_read(
+                    &Conditions {
+                        if_match: Some(condition),
+                        ..Default::default()
+                    },
+                    &current.etag,
+                    current.last_modified,
+                )?,
+                _ => {}
+            }
+        }
+        let headers = ObjectHeaders {
+            content_type: input
+                .content_type
+                .take()
+                .filter(|t| !t.is_empty())
+                .or(Some(DEFAULT_CONTENT_TYPE.into())),
+            content_disposition: input.content_disposition.take(),
+            content_encoding: input.content_encoding.take(),
+            content_language: input.content_language.take(),
+            cache_control: input.cache_control.take(),
+            expires: input.expires.as_ref().map(conditions::unix),
+            metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
+        };
+        let mut wanted = Wanted::from_headers(
+            &req.headers,
+            input.checksum_algorithm.as_ref().map(|a| a.as_str()),
+            input.content_md5.as_deref(),
+        );
+        let body = input
+            .body
+            .take()
+            .unwrap_or_else(|| StreamingBlob::from(s3s::Body::empty()));
+        let written = self.blobs.write(body, wanted.hasher(), MAX_PUT_SIZE).await?;
+        if let Some(length) = input.content_length
+            && u64::try_from(length).ok() != Some(written.size)
+        {
+            self.blobs.remove(vec![written.name]).await;
+            return Err(s3_error!(
+                IncompleteBody,
+                "The request body was shorter than its Content-Length."
+            ));
+        }
+        wanted.add_trailers(req.trailing_headers.as_ref().and_then(s3s::TrailingHeaders::take));
+        let checksums = match wanted.verify(&written.md5, &written.checksums) {
+            Ok(checksums) => checksums,
+            Err(error) => {
+                self.blobs.remove(vec![written.name]).await;
+                return Err(error);
+            }
+        };
+        let new = NewVersion {
+            size: i64::try_from(written.size).unwrap_or(i64::MAX),
+            etag: hex(&written.md5),
+            headers,
+            checksums,
+            parts_count: None,
+            blob: written.name,
+        };
+        let version_id = self.commit_version(&bucket, &input.key, new.clone()).await?;
+        let mut output = PutObjectOutput {
+            e_tag: Some(etag(&new.etag)),
+            version_id: shown_version(&bucket, &version_id),
+            ..Default::default()
+        };
+        set_checksums!(output, &new.checksums);
+        Ok(S3Response::new(output))
+    }
+
+    /// Stores a new latest version whose blob is already in place; deletes replaced blobs.
+    /// On failure the new blob is deleted too.
+    pub async fn commit_version(&self, bucket: &Bucket, key: &str, new: NewVersion) -> S3Result<String> {
+        let (name, key_owned, versioning, now) = (
+            bucket.name.clone(),
+            key.to_owned(),
+            bucket.versioning,
+            self.clock.now(),
+        );
+        let blob = new.blob.clone();
+        let result = self
+            .db
+            .write(move |tx| store::put_version(tx, &name, &key_owned, versioning, &new, now))
+            .await;
+        match result {
+            Ok((version_id, replaced)) => {
+                self.blobs.remove(replaced).await;
+                Ok(version_id)
+            }
+            Err(error) => {
+                self.blobs.remove(vec![blob]).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    pub async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = &req.input;
+        let bucket = self.bucket(&input.bucket).await?;
+        let version = self
+            .readable(&bucket.name, &input.key, input.version_id.as_deref())
+            .await?;
+        conditions::check_read(
+            &Conditions {
+                if_match: input.if_match.as_ref(),
+                if_none_match: input.if_none_match.as_ref(),
+                if_modified_since: input.if_modified_since.as_ref(),
+                if_unmodified_since: input.if_unmodified_since.as_ref(),
+            },
+            &version.etag,
+            version.last_modified,
+        )?;
+        let size = u64::try_from(version.size).unwrap_or(0);
+        let range = match (&input.range, input.part_number) {
+            (Some(range), _) => Some(range.check(size).map_err(|_| invalid_range(size))?),
+            (None, Some(1)) | (None, None) => None,
+            (None, Some(_)) => return Err(invalid_part_number()),
+        };
+        let blob = version.blob.clone().unwrap_or_default();
+        let stream = self
+            .blobs
+            .read(&blob, range.clone())
+            .await
+            .map_err(|e| io_error("reading an object", e))?;
+        let length = range.as_ref().map_or(size, |r| r.end - r.start);
+        let mut output = GetObjectOutput {
+            body: Some(StreamingBlob::wrap(stream)),
+            content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
+            content_range: range
+                .as_ref()
+                .map(|r| format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1))),
+            accept_ranges: Some("bytes".into()),
+            e_tag: Some(etag(&version.etag)),
+            last_modified: Some(timestamp(version.last_modified)),
+            version_id: shown_version(&bucket, &version.version_id),
+            parts_count: version.parts_count.and_then(|n| i32::try_from(n).ok()),
+            ..Default::default()
+        };
+        fill_headers!(output, &version.headers);
+        if range.is_none()
+            && input
+                .checksum_mode
+                .as_ref()
+                .is_some_and(|m| m.as_str() == "ENABLED")
+        {
+            set_checksums!(output, &version.checksums);
+        }
+        Ok(S3Response::new(output))
+    }
+
+    pub async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let input = &req.input;
+        let bucket = self.bucket(&input.bucket).await?;
+        let version = self
+            .readable(&bucket.name, &input.key, input.version_id.as_deref())
+            .await?;
+        conditions::check_read(
+            &Conditions {
+                if_match: input.if_match.as_ref(),
+                if_none_match: input.if_none_match.as_ref(),
+                if_modified_since: input.if_modified_since.as_ref(),
+                if_unmodified_since: input.if_unmodified_since.as_ref(),
+            },
+            &version.etag,
+            version.last_modified,
+        )?;
+        let size = u64::try_from(version.size).unwrap_or(0);
+        let range = match &input.range {
+            Some(range) => Some(range.check(size).map_err(|_| invalid_range(size))?),
+            None => None,
+        };
+        let mut output = HeadObjectOutput {
+            content_length: Some(
+                range
+                    .as_ref()
+                    .map_or(version.size, |r| i64::try_from(r.end - r.start).unwrap_or(0)),
+            ),
+            content_range: range
+                .as_ref()
+                .map(|r| format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1))),
+            accept_ranges: Some("bytes".into()),
+            e_tag: Some(etag(&version.etag)),
+            last_modified: Some(timestamp(version.last_modified)),
+            version_id: shown_version(&bucket, &version.version_id),
+            parts_count: version.parts_count.and_then(|n| i32::try_from(n).ok()),
+            ..Default::default()
+        };
+        fill_headers!(output, &version.headers);
+        if input
+            .checksum_mode
+            .as_ref()
+            .is_some_and(|m| m.as_str() == "ENABLED")
+        {
+            set_checksums!(output, &version.checksums);
+        }
+        Ok(S3Response::new(output))
+    }
+
+    pub async fn copy_object(
+        &self,
+        mut req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = &mut req.input;
+        check_key(&input.key)?;
+        let (source_bucket, source_key, source_version) = match &input.copy_source {
+            CopySource::Bucket {
+                bucket,
+                key,
+                version_id,
+            } => (
+                bucket.to_string(),
+                key.to_string(),
+                version_id.as_deref().map(str::to_owned),
+            ),
+            _ => {
+                return Err(s3_error!(
+                    NotImplemented,
+                    "Access point and outpost copy sources are not supported"
+                ));
+            }
+        };
+        let bucket = self.bucket(&input.bucket).await?;
+        let source_b = self.bucket(&source_bucket).await?;
+        let source = self.readable(&source_b.name, &source_key, source_version.as_deref()).await.map_err(|error| {
+            if *error.code() == s3s::S3ErrorCode::MethodNotAllowed { s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.") } else { error }
+        })?;
+        conditions::check_copy_source(
+            &Conditions {
+                if_match: input.copy_source_if_match.as_ref(),
+                if_none_match: input.copy_source_if_none_match.as_ref(),
+                if_modified_since: input.copy_source_if_modified_since.as_ref(),
+                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
+            },
+            &source.etag,
+            source.last_modified,
+        )?;
+        let replace = input
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str().eq_ignore_ascii_case("REPLACE"));
+        let onto_itself = source_bucket == input.bucket && source_key == input.key && source.is_latest;
+        if onto_itself && !replace && input.storage_class.is_none() {
+            return Err(s3_error!(
+                InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the \
+                 object's metadata, storage class, website redirect location or encryption attributes."
+            ));
+        }
+        let headers = if replace {
+            ObjectHeaders {
+                content_type: input
+                    .content_type
+                    .take()
+                    .filter(|t| !t.is_empty())
+                    .or(Some(DEFAULT_CONTENT_TYPE.into())),
+                content_disposition: input.content_disposition.take(),
+                content_encoding: input.content_encoding.take(),
+                content_language: input.content_language.take(),
+                cache_control: input.cache_control.take(),
+                expires: input.expires.as_ref().map(conditions::unix),
+                metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
+            }
+        } else {
+            source.headers.clone()
+        };
+        let blob = self
+            .blobs
+            .duplicate(source.blob.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| io_error("copying an object", e))?;
+        let new = NewVersion {
+            size: source.size,
+            etag: source.etag.clone(),
+            headers,
+            checksums: source.checksums.clone(),
+            parts_count: source.parts_count,
+            blob,
+        };
+        let version_id = self.commit_version(&bucket, &input.key, new).await?;
+        let mut result = CopyObjectResult {
+            e_tag: Some(etag(&source.etag)),
+            last_modified: Some(timestamp(self.clock.now())),
+            ..Default::default()
+        };
+        set_checksums!(result, &source.checksums);
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(result),
+            copy_source_version_id: shown_version(&source_b, &source.version_id),
+            version_id: shown_version(&bucket, &version_id),
+            ..Default::default()
+        }))
+    }
+
+    /// Deletes a key (a delete marker on a versioning bucket) or one version of it.
+    async fn delete_one(
+        &self,
+        bucket: &Bucket,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> S3Result<DeletedObject> {
+        let (name, key_owned, versioning, now) = (
+            bucket.name.clone(),
+            key.to_owned(),
+            bucket.versioning,
+            self.clock.now(),
+        );
+        match version_id {
+            Some(version) => {
+                let version = version.to_owned();
+                let shown = version.clone();
+                let removed = self
+                    .db
+                    .write(move |tx| store::delete_version(tx, &name, &key_owned, &version))
+                    .await?;
+                let marker = removed.as_ref().is_some_and(|r| r.is_delete_marker);
+                if let Some(blob) = removed.and_then(|r| r.blob) {
+                    self.blobs.remove(vec![blob]).await;
+                }
+                Ok(DeletedObject {
+                    key: Some(key.to_owned()),
+                    version_id: Some(shown),
+                    delete_marker: marker.then_some(true),
+                    ..Default::default()
+                })
+            }
+            None => {
+                let (marker, removed) = self
+                    .db
+                    .write(move |tx| store::delete_current(tx, &name, &key_owned, versioning, now))
+                    .await?;
+                self.blobs.remove(removed).await;
+                Ok(DeletedObject {
+                    key: Some(key.to_owned()),
+                    delete_marker: marker.as_ref().map(|_| true),
+                    delete_marker_version_id: marker,
+                    ..Default::default()
+                })
+            }
+        }
+    }
+
+    pub async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let input = &req.input;
+        let bucket = self.bucket(&input.bucket).await?;
+        let deleted = self
+            .delete_one(&bucket, &input.key, input.version_id.as_deref())
+            .await?;
+        Ok(S3Response::new(DeleteObjectOutput {
+            delete_marker: deleted.delete_marker,
+            version_id: deleted.version_id.or(deleted.delete_marker_version_id),
+            ..Default::default()
+        }))
+    }
+
+    pub async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let input = &req.input;
+        let bucket = self.bucket(&input.bucket).await?;
+        if input.delete.objects.len() > 1000 {
+            return Err(s3_error!(
+                MalformedXML,
+                "A DeleteObjects request may name at most 1000 objects."
+            ));
+        }
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for object in &input.delete.objects {
+            let outcome = match check_key(&object.key) {
+                Ok(()) => {
+                    self.delete_one(&bucket, &object.key, object.version_id.as_deref())
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(done) if !quiet => deleted.push(done),
+                Ok(_) => {}
+                Err(error) => errors.push(DeleteError {
+                    code: Some(error.code().as_str().to_owned()),
+                    key: Some(object.key.clone()),
+                    message: error.message().map(str::to_owned),
+                    version_id: object.version_id.clone(),
+                }),
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: Some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            ..Default::default()
+        }))
+    }
+}
+
+/// S3's answer to `?partNumber=N` beyond an object's parts (s3s has no such code).
+fn invalid_part_number() -> S3Error {
+    let mut error = S3Error::with_message(
+        s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
+        "The requested partnumber is not satisfiable",
+    );
+    error.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+    error
+}
+
+fn invalid_range(size: u64) -> S3Error {
+    let mut error = s3_error!(InvalidRange, "The requested range is not satisfiable");
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+        headers.insert(http::header::CONTENT_RANGE, value);
+    }
+    error.set_headers(headers);
+    error
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
