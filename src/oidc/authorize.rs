@@ -332,8 +332,9 @@ async fn login_page(
     let users_html: String = users
         .iter()
         .enumerate()
-        .map(|(index, user)| {
-            let recent = if index == 0 && users.len() > 1 { "<span class=\"emu-last\">last used</span>" } else { "" };
+        .map(|(index, (user, logged_in))| {
+            // The picker lists the most recently used user first; say so only if it is true.
+            let recent = if index == 0 && *logged_in { "<span class=\"emu-last\">last used</span>" } else { "" };
             // No `type` attribute: these submit the form, yet stay out of `button[type=submit]`,
             // which the upstream e2e suites expect to match the password form's button alone.
             format!(

@@ -206,14 +206,15 @@ pub fn find_user_by_sub(conn: &Connection, realm: &str, sub: &str) -> Result<Opt
         .optional()?)
 }
 
-/// Enabled users for the login page's picker: the most recently used first, then seed order.
-pub fn users_for_picker(conn: &Connection, realm: &str) -> Result<Vec<User>> {
+/// Enabled users for the login page's picker, each with whether they ever logged in: the
+/// most recently used first, then seed order.
+pub fn users_for_picker(conn: &Connection, realm: &str) -> Result<Vec<(User, bool)>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND enabled
+        "SELECT {USER_COLUMNS}, last_login_at IS NOT NULL FROM users WHERE realm = ?1 AND enabled
          ORDER BY last_login_at IS NULL, last_login_at DESC, id"
     ))?;
     let users = stmt
-        .query_map([realm], user_from_row)?
+        .query_map([realm], |row| Ok((user_from_row(row)?, row.get(10)?)))?
         .collect::<Result<_, _>>()?;
     Ok(users)
 }

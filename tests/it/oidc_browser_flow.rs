@@ -129,6 +129,7 @@ async fn picking_a_user_logs_in_with_one_click_and_puts_them_first_next_time() {
         "bob"
     );
 
+    // A fresh emulator shows no "last used" badge: nobody has logged in yet.
     let fresh = util::browser();
     let page = fresh
         .get(auth_url(&emu, "lasuite", "docs", &[]))
