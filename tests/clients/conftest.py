@@ -322,3 +322,37 @@ def django_client():
     from django.test import Client
 
     return Client(HTTP_HOST=RP_HOST)
+
+
+# --------------------------------------------------------------------------------------------
+# S3 (spec s3.md part A): boto3 clients built like Drive's and Docs' django-storages ones
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(request) -> str:
+    """The S3 endpoint: the emulator's own origin, path-style (spec A.1, B.3).
+
+    ``S3_TEST_ENDPOINT=http://host:port`` points the S3 tests at another server instead (a
+    differential run against a reference such as ``moto_server``, spec C.6); that server must
+    already have the three versioned buckets and accept the apps' key pairs."""
+    other = os.environ.get("S3_TEST_ENDPOINT")
+    if other:
+        return other.rstrip("/")
+    return request.getfixturevalue("emulator").url
+
+
+@pytest.fixture(scope="session")
+def drive_s3(s3_endpoint):
+    """boto3 client as Drive has it: key pair drive/password, region eu-east-1."""
+    from s3util import DRIVE_CREDS, DRIVE_REGION, make_client
+
+    return make_client(s3_endpoint, DRIVE_CREDS, DRIVE_REGION)
+
+
+@pytest.fixture(scope="session")
+def docs_s3(s3_endpoint):
+    """boto3 client as Docs has it: key pair docs/password, botocore's default us-east-1."""
+    from s3util import DOCS_CREDS, DOCS_REGION, make_client
+
+    return make_client(s3_endpoint, DOCS_CREDS, DOCS_REGION)

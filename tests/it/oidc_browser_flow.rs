@@ -120,6 +120,10 @@ async fn picking_a_user_logs_in_with_one_click_and_puts_them_first_next_time() {
         .text()
         .await
         .unwrap();
+    assert!(
+        !page.contains("class=\"emu-last\""),
+        "nobody has logged in yet: no \"last used\" badge"
+    );
     let answer = pick_user(&browser, &emu, &page, "bob").await;
     assert_eq!(answer.status(), 302);
     let code = location_params(&answer)["code"].clone();
@@ -129,7 +133,6 @@ async fn picking_a_user_logs_in_with_one_click_and_puts_them_first_next_time() {
         "bob"
     );
 
-    // A fresh emulator shows no "last used" badge: nobody has logged in yet.
     let fresh = util::browser();
     let page = fresh
         .get(auth_url(&emu, "lasuite", "docs", &[]))
@@ -142,6 +145,10 @@ async fn picking_a_user_logs_in_with_one_click_and_puts_them_first_next_time() {
     let bob = page.find("value=\"bob\"").unwrap();
     let alice = page.find("value=\"alice\"").unwrap();
     assert!(bob < alice, "the last used user comes first");
+    assert!(
+        page[bob..alice].contains("class=\"emu-last\""),
+        "and is marked so"
+    );
 }
 
 #[tokio::test]
