@@ -142,6 +142,11 @@ impl RunningEmulator {
         self.inner.local_addrs()
     }
 
+    /// The state directory (a temporary one unless `data_dir` was set).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.inner.data_dir()
+    }
+
     /// The emulator's clock: tests move it to expire tokens without sleeping.
     pub fn clock(&self) -> &clock::Clock {
         &self.inner.app().clock

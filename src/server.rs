@@ -228,6 +228,10 @@ async fn dispatch_unrouted(State(app): State<AppState>, req: Request) -> Respons
         .next()
         .unwrap_or("");
     if RESERVED_SEGMENTS.contains(&first) {
+        // An S3 client aiming at a reserved name gets S3's answer, not a JSON 404.
+        if let Some(answer) = s3::reserved_name_answer(&req) {
+            return answer;
+        }
         let body = json!({"error": "not_found", "error_description": format!("No endpoint at {}", req.uri().path())});
         return (StatusCode::NOT_FOUND, axum::Json(body)).into_response();
     }

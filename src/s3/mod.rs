@@ -106,6 +106,32 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
     response
 }
 
+/// What S3 answers a signed request whose bucket would be a reserved segment: creating it is
+/// `InvalidBucketName`, anything else finds no such bucket. None for requests that are not S3's.
+pub fn reserved_name_answer(req: &Request) -> Option<Response> {
+    if !is_signed(req) {
+        return None;
+    }
+    let path = req.uri().path();
+    let bucket = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let is_bucket_path = path.trim_start_matches('/').trim_end_matches('/') == bucket;
+    Some(if req.method() == Method::PUT && is_bucket_path {
+        xml_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBucketName",
+            "The specified bucket is not valid: this name is reserved by lasuite-emu for its own endpoints.",
+            path,
+        )
+    } else {
+        xml_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+            path,
+        )
+    })
+}
+
 fn is_signed(req: &Request) -> bool {
     req.headers()
         .get(header::AUTHORIZATION)
