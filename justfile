@@ -19,7 +19,6 @@ clients:
     cargo build
     tests/clients/run.sh
 
-# Start-up time, RSS, introspection and token throughput (release build, prints a table).
-bench:
-    cargo build --release
-    python3 bench/bench.py --binary target/release/lasuite-emu
+# Start-up, RSS, OIDC and S3 throughput, vs moto (release build; prints a table).
+bench *ARGS:
+    bench/run.sh {{ARGS}}

@@ -24,6 +24,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import s3bench  # noqa: E402
+
 SECRET = "ThisIsAnExampleKeyForDevPurposeOnly"
 LUA = """
 wrk.method = "POST"
@@ -119,6 +122,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-2g", action="store_true", help="skip the 2 GiB PUT")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the throughput part: apt-get install wrk")
@@ -168,8 +172,13 @@ def main():
             args.threads,
         )
         rss_loaded = rss_mib(proc.pid)
+        s3_rows, put_rate = s3bench.run(base, proc.pid, args.seconds, args.connections, args.threads, not args.skip_2g)
     finally:
         stop(proc)
+    moto_rate = s3bench.moto_put_rate(args.seconds, args.connections, args.threads)
+    if moto_rate:
+        s3_rows.append(("moto_server PutObject 1 KiB/s, same load", f"{moto_rate:,.0f}", ""))
+        s3_rows.append(("  ratio lasuite-emu / moto", f"{put_rate / moto_rate:,.1f}x", ">= 20x"))
 
     rows = [
         ("ready, --ephemeral (median of %d starts)" % args.starts, f"{ready_ephemeral:.1f} ms", "<= 20 ms"),
@@ -179,6 +188,7 @@ def main():
         ("RSS after the load", f"{rss_loaded:.1f} MiB", ""),
         (f"introspections/s ({args.connections} conns, p99 {introspect_p99})", f"{introspect_rate:,.0f}", ">= 20,000"),
         (f"token requests/s, client_credentials (p99 {token_p99})", f"{token_rate:,.0f}", ""),
+        *s3_rows,
     ]
     width = max(len(r[0]) for r in rows)
     print(f"\nlasuite-emu benchmark ({os.cpu_count()} cores, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s)\n")
@@ -187,7 +197,8 @@ def main():
     for name, value, target in rows:
         print(f"| {name.ljust(width)} | {value:>12} | {target:<10} |")
     print("\nFor scale: Keycloak start-dev ~8 s and ~1 GB; the Node oauth2-mock-server ~0.5 s, 60 MiB,")
-    print("~330 token requests/s on this kind of machine (shared/design/peers-and-user-asks.md).")
+    print("~330 token requests/s on this kind of machine (shared/design/peers-and-user-asks.md);")
+    print("moto_server ~280 small PUTs/s (shared/spec/s3.md).")
     os.makedirs("target", exist_ok=True)
     with open("target/bench.json", "w") as f:
         json.dump({name: value for name, value, _ in rows}, f, indent=2)

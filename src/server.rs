@@ -188,11 +188,7 @@ fn open_s3(db: &Db, data_dir: &std::path::Path, clock: &Arc<Clock>, durable: boo
     }
     let credentials = s3::auth::Credentials::default();
     credentials.replace(db.read_blocking(s3::store::credentials)?);
-    let store = s3::Store {
-        db: db.clone(),
-        blobs,
-        clock: Arc::clone(clock),
-    };
+    let store = s3::Store::open(db.clone(), blobs, Arc::clone(clock))?;
     Ok(s3::S3::new(store, credentials))
 }
 

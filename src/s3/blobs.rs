@@ -21,6 +21,8 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 /// Read chunk for GET bodies: large enough for GB/s, small enough to keep memory flat.
 const READ_CHUNK: usize = 256 * 1024;
 const WRITE_BUFFER: usize = 1024 * 1024;
+/// Bodies up to this size are buffered in memory and written in one go.
+const SMALL_BODY: usize = 256 * 1024;
 
 #[derive(Debug)]
 pub struct Blobs {
@@ -83,12 +85,9 @@ impl Blobs {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
-        let file = tokio::fs::File::create(&temp.path).await?;
-        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut md5 = Md5::new();
         let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
+        let mut take = |chunk: Result<Bytes, E>| -> Result<Bytes, WriteError> {
             let chunk = chunk.map_err(|e| WriteError::Body(e.to_string()))?;
             size += chunk.len() as u64;
             if size > limit {
@@ -96,17 +95,72 @@ impl Blobs {
             }
             md5.update(&chunk);
             hasher.update(&chunk);
+            Ok(chunk)
+        };
+        // Small bodies (most objects) are gathered in memory and written with one blocking call.
+        let mut small = Vec::new();
+        let mut small_len = 0;
+        while small_len <= SMALL_BODY {
+            match body.next().await {
+                Some(chunk) => {
+                    let chunk = take(chunk)?;
+                    small_len += chunk.len();
+                    small.push(chunk);
+                }
+                None => {
+                    let name = self.write_whole(small).await?;
+                    return Ok(Written {
+                        name,
+                        size,
+                        md5: md5.finalize().into(),
+                        checksums: hasher.finalize(),
+                    });
+                }
+            }
+        }
+        // A large body streams through a temp file.
+        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
+        let file = tokio::fs::File::create(&temp.path).await?;
+        let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        for chunk in small {
             out.write_all(&chunk).await?;
         }
+        while let Some(chunk) = body.next().await {
+            out.write_all(&take(chunk)?).await?;
+        }
         out.flush().await?;
-        let file = out.into_inner();
-        let name = self.place(temp, file).await?;
+        let name = self.place(temp, out.into_inner()).await?;
         Ok(Written {
             name,
             size,
             md5: md5.finalize().into(),
             checksums: hasher.finalize(),
         })
+    }
+
+    /// Writes a body held in memory straight to its final name. A crash mid-write leaves an
+    /// unreferenced file (swept at start), never a row without its body: the row commits after.
+    async fn write_whole(&self, chunks: Vec<Bytes>) -> io::Result<String> {
+        let name = Self::new_name();
+        let path = self.path(&name);
+        let durable = self.durable;
+        tokio::task::spawn_blocking(move || -> io::Result<()> {
+            use std::io::Write as _;
+            let dir = path.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)?;
+            let mut file = std::fs::File::create(&path)?;
+            for chunk in &chunks {
+                file.write_all(chunk)?;
+            }
+            if durable {
+                file.sync_all()?;
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(name)
     }
 
     /// fsyncs (when durable) and renames a finished temp file into `blobs/`.

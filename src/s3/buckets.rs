@@ -62,6 +62,7 @@ impl Store {
                 .write(move |tx| store::create_bucket(tx, &name, now))
                 .await?
         };
+        self.refresh_buckets().await?;
         if !created {
             return Err(s3_error!(
                 BucketAlreadyOwnedByYou,
@@ -78,7 +79,7 @@ impl Store {
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let name = req.input.bucket.clone();
-        self.bucket(&name).await?;
+        self.bucket(&name)?;
         let check = name.clone();
         if !self
             .db
@@ -91,6 +92,7 @@ impl Store {
             ));
         }
         self.db.write(move |tx| store::delete_bucket(tx, &name)).await?;
+        self.refresh_buckets().await?;
         Ok(S3Response::new(DeleteBucketOutput::default()))
     }
 
@@ -98,7 +100,7 @@ impl Store {
         &self,
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.bucket(&req.input.bucket).await?;
+        self.bucket(&req.input.bucket)?;
         Ok(S3Response::new(HeadBucketOutput::default()))
     }
 
@@ -130,7 +132,7 @@ impl Store {
         &self,
         req: S3Request<GetBucketLocationInput>,
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-        self.bucket(&req.input.bucket).await?;
+        self.bucket(&req.input.bucket)?;
         // No constraint: us-east-1, which every SDK accepts whatever region it signs with.
         Ok(S3Response::new(GetBucketLocationOutput::default()))
     }
@@ -139,7 +141,7 @@ impl Store {
         &self,
         req: S3Request<GetBucketVersioningInput>,
     ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-        let bucket = self.bucket(&req.input.bucket).await?;
+        let bucket = self.bucket(&req.input.bucket)?;
         let status = match bucket.versioning {
             Versioning::Unversioned => None,
             other => Some(BucketVersioningStatus::from(other.as_str().to_owned())),
@@ -154,7 +156,7 @@ impl Store {
         &self,
         req: S3Request<PutBucketVersioningInput>,
     ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
-        let bucket = self.bucket(&req.input.bucket).await?;
+        let bucket = self.bucket(&req.input.bucket)?;
         let versioning = match req
             .input
             .versioning_configuration
@@ -174,6 +176,7 @@ impl Store {
         self.db
             .write(move |tx| store::set_versioning(tx, &bucket.name, versioning))
             .await?;
+        self.refresh_buckets().await?;
         Ok(S3Response::new(PutBucketVersioningOutput::default()))
     }
 
@@ -181,7 +184,7 @@ impl Store {
         &self,
         req: S3Request<GetBucketCorsInput>,
     ) -> S3Result<S3Response<GetBucketCorsOutput>> {
-        let bucket = self.bucket(&req.input.bucket).await?;
+        let bucket = self.bucket(&req.input.bucket)?;
         let rules = bucket
             .cors
             .ok_or_else(|| s3_error!(NoSuchCORSConfiguration, "The CORS configuration does not exist"))?;
@@ -206,7 +209,7 @@ impl Store {
         &self,
         req: S3Request<PutBucketCorsInput>,
     ) -> S3Result<S3Response<PutBucketCorsOutput>> {
-        let bucket = self.bucket(&req.input.bucket).await?;
+        let bucket = self.bucket(&req.input.bucket)?;
         let mut rules = Vec::new();
         for rule in &req.input.cors_configuration.cors_rules {
             if rule.allowed_origins.is_empty() || rule.allowed_methods.is_empty() {
@@ -243,6 +246,7 @@ impl Store {
         self.db
             .write(move |tx| store::set_cors(tx, &bucket.name, Some(&rules)))
             .await?;
+        self.refresh_buckets().await?;
         Ok(S3Response::new(PutBucketCorsOutput::default()))
     }
 
@@ -250,10 +254,11 @@ impl Store {
         &self,
         req: S3Request<DeleteBucketCorsInput>,
     ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
-        let bucket = self.bucket(&req.input.bucket).await?;
+        let bucket = self.bucket(&req.input.bucket)?;
         self.db
             .write(move |tx| store::set_cors(tx, &bucket.name, None))
             .await?;
+        self.refresh_buckets().await?;
         Ok(S3Response::new(DeleteBucketCorsOutput::default()))
     }
 }

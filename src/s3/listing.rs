@@ -142,7 +142,7 @@ impl Store {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let encode = encoder(input.encoding_type.as_ref())?;
         let limit = max_keys(input.max_keys)?;
         let token_key = match &input.continuation_token {
@@ -194,7 +194,7 @@ impl Store {
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let encode = encoder(input.encoding_type.as_ref())?;
         let limit = max_keys(input.max_keys)?;
         let prefix = input.prefix.clone().unwrap_or_default();
@@ -227,7 +227,7 @@ impl Store {
         req: S3Request<ListObjectVersionsInput>,
     ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let encode = encoder(input.encoding_type.as_ref())?;
         let limit = max_keys(input.max_keys)?;
         if input.version_id_marker.is_some() && input.key_marker.is_none() {

@@ -20,7 +20,8 @@ pub mod objects;
 pub mod service;
 pub mod store;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -36,6 +37,41 @@ pub struct Store {
     pub db: Db,
     pub blobs: blobs::Blobs,
     pub clock: Arc<Clock>,
+    /// Bucket rows, read on every request, held in memory and rebuilt from the db after every
+    /// change to a bucket (SQLite stays the source of truth).
+    buckets: RwLock<Arc<HashMap<String, model::Bucket>>>,
+}
+
+impl Store {
+    /// A store over `db` and `blobs`, with the buckets loaded (blocking: for start-up).
+    pub fn open(db: Db, blobs: blobs::Blobs, clock: Arc<Clock>) -> crate::Result<Self> {
+        let buckets = db.read_blocking(store::list_buckets)?;
+        Ok(Self {
+            db,
+            blobs,
+            clock,
+            buckets: RwLock::new(Arc::new(
+                buckets.into_iter().map(|b| (b.name.clone(), b)).collect(),
+            )),
+        })
+    }
+
+    /// The bucket named `name`, if it exists.
+    pub fn find_bucket(&self, name: &str) -> Option<model::Bucket> {
+        self.buckets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    /// Rebuilds the in-memory buckets: call after changing one.
+    pub async fn refresh_buckets(&self) -> crate::Result<()> {
+        let buckets = self.db.read(store::list_buckets).await?;
+        let map = buckets.into_iter().map(|b| (b.name.clone(), b)).collect();
+        *self.buckets.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(map);
+        Ok(())
+    }
 }
 
 /// The S3 service as the server holds it.
@@ -145,29 +181,14 @@ fn is_signed(req: &Request) -> bool {
 
 /// A bucket's CORS rules (None: no configuration), or the S3 error for a missing bucket.
 async fn bucket_cors(s3: &S3, bucket: &str) -> Result<Option<Vec<model::CorsRule>>, Response> {
-    let name = bucket.to_owned();
-    match s3
-        .store
-        .db
-        .read(move |conn| store::find_bucket(conn, &name))
-        .await
-    {
-        Ok(Some(found)) => Ok(found.cors),
-        Ok(None) => Err(xml_error(
+    match s3.store.find_bucket(bucket) {
+        Some(found) => Ok(found.cors),
+        None => Err(xml_error(
             StatusCode::NOT_FOUND,
             "NoSuchBucket",
             "The specified bucket does not exist",
             &format!("/{bucket}"),
         )),
-        Err(error) => {
-            tracing::error!(%error, "reading bucket CORS rules");
-            Err(xml_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "We encountered an internal error.",
-                bucket,
-            ))
-        }
     }
 }
 

@@ -60,7 +60,7 @@ impl Store {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = &mut req.input;
         check_key(&input.key)?;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         let upload = Upload {
             upload_id: uuid::Uuid::new_v4().simple().to_string(),
             bucket: bucket.name.clone(),
@@ -100,7 +100,7 @@ impl Store {
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let input = &mut req.input;
         check_part_number(input.part_number)?;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let upload = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
         let algorithm = input
             .checksum_algorithm
@@ -172,7 +172,7 @@ impl Store {
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = &req.input;
         check_part_number(input.part_number)?;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let upload = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
         let CopySource::Bucket {
             bucket,
@@ -185,7 +185,7 @@ impl Store {
                 "Access point copy sources are not supported"
             ));
         };
-        let source_bucket = self.bucket(bucket).await?;
+        let source_bucket = self.bucket(bucket)?;
         let source = self
             .readable(&source_bucket.name, key, version_id.as_deref())
             .await?;
@@ -234,7 +234,7 @@ impl Store {
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = &req.input;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         let upload = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
         let asked = input
             .multipart_upload
@@ -319,7 +319,7 @@ impl Store {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let upload = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
         let blobs = self
             .db
@@ -331,7 +331,7 @@ impl Store {
 
     pub async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let upload = self.upload(&input.bucket, &input.key, &input.upload_id).await?;
         let max = usize::try_from(input.max_parts.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
         let marker = input.part_number_marker.unwrap_or(0);
@@ -374,7 +374,7 @@ impl Store {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let input = &req.input;
-        self.bucket(&input.bucket).await?;
+        self.bucket(&input.bucket)?;
         let name = input.bucket.clone();
         let all = self.db.read(move |conn| store::list_uploads(conn, &name)).await?;
         let prefix = input.prefix.clone().unwrap_or_default();

@@ -91,12 +91,8 @@ fn delete_marker_error(mut error: S3Error, version_id: &str) -> S3Error {
 }
 
 impl Store {
-    pub(super) async fn bucket(&self, name: &str) -> S3Result<Bucket> {
-        let lookup = name.to_owned();
-        self.db
-            .read(move |conn| store::find_bucket(conn, &lookup))
-            .await?
-            .ok_or_else(|| no_such_bucket(name))
+    pub(super) fn bucket(&self, name: &str) -> S3Result<Bucket> {
+        self.find_bucket(name).ok_or_else(|| no_such_bucket(name))
     }
 
     /// The version a GET or HEAD reads: the one named, or the latest; delete markers are 404
@@ -138,7 +134,7 @@ impl Store {
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let input = &mut req.input;
         check_key(&input.key)?;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         if input.if_none_match.is_some() || input.if_match.is_some() {
             let current = self.readable(&bucket.name, &input.key, None).await.ok();
             match (&input.if_none_match, &input.if_match, &current) {
@@ -241,7 +237,7 @@ impl Store {
 
     pub async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         let version = self
             .readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
@@ -298,7 +294,7 @@ impl Store {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = &req.input;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         let version = self
             .readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
@@ -367,8 +363,8 @@ impl Store {
                 ));
             }
         };
-        let bucket = self.bucket(&input.bucket).await?;
-        let source_b = self.bucket(&source_bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
+        let source_b = self.bucket(&source_bucket)?;
         let source = self.readable(&source_b.name, &source_key, source_version.as_deref()).await.map_err(|error| {
             if *error.code() == s3s::S3ErrorCode::MethodNotAllowed { s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.") } else { error }
         })?;
@@ -492,7 +488,7 @@ impl Store {
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = &req.input;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         let deleted = self
             .delete_one(&bucket, &input.key, input.version_id.as_deref())
             .await?;
@@ -508,7 +504,7 @@ impl Store {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = &req.input;
-        let bucket = self.bucket(&input.bucket).await?;
+        let bucket = self.bucket(&input.bucket)?;
         if input.delete.objects.len() > 1000 {
             return Err(s3_error!(
                 MalformedXML,

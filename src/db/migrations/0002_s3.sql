@@ -25,7 +25,9 @@ CREATE TABLE s3_objects (
 );
 CREATE UNIQUE INDEX s3_objects_version ON s3_objects(bucket, key, version_id);
 CREATE INDEX s3_objects_by_key ON s3_objects(bucket, key, id);
-CREATE INDEX s3_objects_latest ON s3_objects(bucket, is_latest, key);
+-- At most one latest version per key; also what GET, HEAD and ListObjects read, so a key with
+-- thousands of versions costs the same as one with a single version.
+CREATE UNIQUE INDEX s3_objects_latest ON s3_objects(bucket, key) WHERE is_latest;
 
 CREATE TABLE s3_uploads (
     upload_id TEXT PRIMARY KEY,
