@@ -91,7 +91,8 @@ impl Store {
                 "The bucket you tried to delete is not empty"
             ));
         }
-        self.db.write(move |tx| store::delete_bucket(tx, &name)).await?;
+        let parts = self.db.write(move |tx| store::delete_bucket(tx, &name)).await?;
+        self.blobs.remove(parts).await;
         self.refresh_buckets().await?;
         Ok(S3Response::new(DeleteBucketOutput::default()))
     }

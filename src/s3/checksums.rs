@@ -28,9 +28,13 @@ pub struct Wanted {
 impl Wanted {
     /// From the request headers: `x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm` (or the
     /// `x-amz-checksum-algorithm` of CreateMultipartUpload) and `x-amz-trailer`.
-    pub fn from_headers(headers: &HeaderMap, algorithm: Option<&str>, content_md5: Option<&str>) -> Self {
+    pub fn from_headers(headers: &HeaderMap, algorithm: Option<&str>) -> Self {
+        // Read from the raw header: an empty Content-MD5 is invalid, not absent.
+        let content_md5 = headers
+            .get("content-md5")
+            .map(|v| v.to_str().unwrap_or("").to_owned());
         let mut wanted = Self {
-            content_md5: content_md5.map(str::to_owned),
+            content_md5,
             ..Self::default()
         };
         for name in ALGORITHMS {
@@ -163,7 +167,7 @@ mod tests {
             "x-amz-checksum-crc32",
             STANDARD.encode(0x3610_a686u32.to_be_bytes()).parse().unwrap(),
         );
-        let wanted = Wanted::from_headers(&headers, None, None);
+        let wanted = Wanted::from_headers(&headers, None);
         let mut hasher = wanted.hasher();
         hasher.update(b"hello");
         let md5 = md5_of(b"hello");

@@ -89,6 +89,13 @@ impl Store {
         delimiter: Option<&str>,
         limit: usize,
     ) -> S3Result<Page> {
+        if limit == 0 {
+            // S3 answers max-keys=0 with an empty, untruncated page.
+            return Ok(Page {
+                entries: Vec::new(),
+                truncated: false,
+            });
+        }
         let (bucket, prefix, after, delimiter) = (
             bucket.to_owned(),
             prefix.to_owned(),
@@ -172,7 +179,7 @@ impl Store {
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket.clone()),
             prefix: Some(encode(&prefix)),
-            delimiter: input.delimiter.as_deref().map(encode),
+            delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()).map(encode),
             max_keys: Some(i32::try_from(limit).unwrap_or(DEFAULT_MAX_KEYS)),
             key_count: Some(i32::try_from(contents.len() + prefixes.len()).unwrap_or(0)),
             is_truncated: Some(page.truncated),
@@ -211,7 +218,7 @@ impl Store {
             name: Some(input.bucket.clone()),
             prefix: Some(encode(&prefix)),
             marker: Some(encode(&marker)),
-            delimiter: input.delimiter.as_deref().map(encode),
+            delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()).map(encode),
             max_keys: Some(i32::try_from(limit).unwrap_or(DEFAULT_MAX_KEYS)),
             is_truncated: Some(page.truncated),
             next_marker: page.truncated.then(|| last.as_deref().map(encode)).flatten(),
@@ -329,7 +336,7 @@ impl Store {
         Ok(S3Response::new(ListObjectVersionsOutput {
             name: Some(input.bucket.clone()),
             prefix: Some(encode(&prefix)),
-            delimiter: input.delimiter.as_deref().map(encode),
+            delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()).map(encode),
             key_marker: Some(encode(input.key_marker.as_deref().unwrap_or(""))),
             version_id_marker: input.version_id_marker.clone(),
             max_keys: Some(i32::try_from(limit).unwrap_or(DEFAULT_MAX_KEYS)),

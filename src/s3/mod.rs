@@ -119,6 +119,9 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
             Err(response) => response,
         };
     }
+    if let Some(refusal) = check_presigned_expiry(&req, &path) {
+        return refusal;
+    }
     let method = req.method().as_str().to_owned();
     let mut response = match s3.service.clone().oneshot(req).await {
         Ok(response) => response.map(axum::body::Body::new),
@@ -139,7 +142,30 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
     {
         cors::decorate(response.headers_mut(), &allowed, false);
     }
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()) {
+        response.headers_mut().insert("x-amz-request-id", id);
+    }
     response
+}
+
+/// S3 caps presigned URLs at seven days; s3s 0.14 does not.
+fn check_presigned_expiry(req: &Request, path: &str) -> Option<Response> {
+    let query = req.uri().query()?;
+    let expires = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "X-Amz-Expires")?
+        .1;
+    let message = match expires.parse::<i64>() {
+        Ok(secs) if (0..=604_800).contains(&secs) => return None,
+        Ok(secs) if secs < 0 => "X-Amz-Expires must be non-negative",
+        Ok(_) => "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+        Err(_) => "X-Amz-Expires should be a number",
+    };
+    Some(xml_error(
+        StatusCode::BAD_REQUEST,
+        "AuthorizationQueryParametersError",
+        message,
+        path,
+    ))
 }
 
 /// What S3 answers a signed request whose bucket would be a reserved segment: creating it is

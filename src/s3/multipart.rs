@@ -107,8 +107,7 @@ impl Store {
             .as_ref()
             .map(|a| a.as_str().to_owned())
             .or(upload.headers.checksum_algorithm.clone());
-        let mut wanted =
-            Wanted::from_headers(&req.headers, algorithm.as_deref(), input.content_md5.as_deref());
+        let mut wanted = Wanted::from_headers(&req.headers, algorithm.as_deref());
         let body = input
             .body
             .take()

@@ -135,6 +135,13 @@ impl Store {
         let input = &mut req.input;
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket)?;
+        // S3 implements conditional writes for `If-None-Match: *` only.
+        if input.if_none_match.as_ref().is_some_and(|c| !c.is_any()) {
+            return Err(s3_error!(
+                NotImplemented,
+                "A header you provided implies functionality that is not implemented: If-None-Match other than *"
+            ));
+        }
         if input.if_none_match.is_some() || input.if_match.is_some() {
             let current = self.readable(&bucket.name, &input.key, None).await.ok();
             match (&input.if_none_match, &input.if_match, &current) {
@@ -167,7 +174,6 @@ impl Store {
         let mut wanted = Wanted::from_headers(
             &req.headers,
             input.checksum_algorithm.as_ref().map(|a| a.as_str()),
-            input.content_md5.as_deref(),
         );
         let body = input
             .body

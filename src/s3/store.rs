@@ -86,19 +86,27 @@ pub fn create_bucket(tx: &Transaction<'_>, name: &str, now: i64) -> Result<bool>
 }
 
 /// Whether a bucket holds anything: an object version, a delete marker or an upload.
+/// Whether a bucket holds no object version or delete marker (pending multipart uploads do
+/// not count: deleting the bucket drops them, as S3 does).
 pub fn bucket_is_empty(conn: &Connection, name: &str) -> Result<bool> {
     let used: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)
-             OR EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)",
+        "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)",
         [name],
         |row| row.get(0),
     )?;
     Ok(!used)
 }
 
-pub fn delete_bucket(tx: &Transaction<'_>, name: &str) -> Result<()> {
+/// Deletes a bucket with its pending uploads; returns the uploads' part blobs.
+pub fn delete_bucket(tx: &Transaction<'_>, name: &str) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT p.blob FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1",
+    )?;
+    let blobs = stmt
+        .query_map([name], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
     tx.execute("DELETE FROM s3_buckets WHERE name = ?1", [name])?;
-    Ok(())
+    Ok(blobs)
 }
 
 pub fn set_versioning(tx: &Transaction<'_>, name: &str, versioning: Versioning) -> Result<()> {

@@ -573,3 +573,67 @@ async fn delete_objects_works_without_content_md5_and_honours_quiet() {
         .await;
     assert_eq!((malformed.status, malformed.code()), (400, "MalformedXML".into()));
 }
+
+#[tokio::test]
+async fn edge_cases_the_conformance_suite_found() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    // Conditional writes: only `If-None-Match: *` exists in S3.
+    let first = s3
+        .send(
+            "PUT",
+            "/drive-media-storage/once",
+            &[],
+            &[("if-none-match", "*")],
+            b"1",
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    let again = s3
+        .send(
+            "PUT",
+            "/drive-media-storage/once",
+            &[],
+            &[("if-none-match", "*")],
+            b"2",
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (412, "PreconditionFailed".into()));
+    let other = s3
+        .send(
+            "PUT",
+            "/drive-media-storage/once",
+            &[],
+            &[("if-none-match", "\"abc\"")],
+            b"3",
+        )
+        .await;
+    assert_eq!((other.status, other.code()), (501, "NotImplemented".into()));
+    // An empty Content-MD5 is invalid, not absent.
+    let empty = s3
+        .send(
+            "PUT",
+            "/drive-media-storage/md5",
+            &[],
+            &[("content-md5", "")],
+            b"x",
+        )
+        .await;
+    assert_eq!(empty.code(), "InvalidDigest");
+    // Presigned URLs live at most seven days.
+    let url = s3
+        .signer
+        .presign("GET", &s3.host, "/drive-media-storage/once", &[], 700_000, now());
+    let long = s3.raw("GET", &url, &[], b"").await;
+    assert_eq!(
+        (long.status, long.code()),
+        (400, "AuthorizationQueryParametersError".into())
+    );
+    // Every answer carries a request id.
+    assert!(
+        s3.get("/drive-media-storage/once")
+            .await
+            .header("x-amz-request-id")
+            .is_some()
+    );
+}

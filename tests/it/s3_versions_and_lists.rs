@@ -610,3 +610,46 @@ async fn orphan_bodies_and_temp_files_are_swept_at_start() {
     assert_eq!(S3Client::new(&emu).get(&format!("{B}/kept")).await.body, b"kept");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn max_keys_zero_is_an_empty_untruncated_page_and_pending_uploads_do_not_block_bucket_deletion() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    s3.put("/tmp-bucket", b"").await;
+    s3.put("/tmp-bucket/k", b"x").await;
+    let page = s3
+        .send(
+            "GET",
+            "/tmp-bucket",
+            &[("list-type", "2"), ("max-keys", "0")],
+            &[],
+            b"",
+        )
+        .await
+        .text();
+    assert_eq!(
+        xml_value(&page, "IsTruncated").as_deref(),
+        Some("false"),
+        "{page}"
+    );
+    assert!(!page.contains("<Delimiter>"));
+    s3.send("DELETE", "/tmp-bucket/k", &[], &[], b"").await;
+    let create = s3
+        .send("POST", "/tmp-bucket/pending", &[("uploads", "")], &[], b"")
+        .await;
+    let upload = xml_value(&create.text(), "UploadId").unwrap();
+    s3.send(
+        "PUT",
+        "/tmp-bucket/pending",
+        &[("partNumber", "1"), ("uploadId", &upload)],
+        &[],
+        b"part",
+    )
+    .await;
+    assert_eq!(
+        s3.send("DELETE", "/tmp-bucket", &[], &[], b"").await.status,
+        204,
+        "uploads go with the bucket"
+    );
+    assert_eq!(s3.send("HEAD", "/tmp-bucket", &[], &[], b"").await.status, 404);
+}
