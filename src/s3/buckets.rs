@@ -55,6 +55,7 @@ impl Store {
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let name = req.input.bucket.clone();
         check_bucket_name(&name)?;
+        super::acl::check_canned(req.input.acl.as_ref().map(|a| a.as_str()))?;
         let now = self.clock.now();
         let created = {
             let name = name.clone();
@@ -63,7 +64,9 @@ impl Store {
                 .await?
         };
         self.refresh_buckets().await?;
-        if !created {
+        // AWS: re-creating a bucket you own succeeds in us-east-1 (legacy) and is a 409 elsewhere.
+        let us_east_1 = req.region.as_ref().is_none_or(|r| r.as_str() == "us-east-1");
+        if !created && !us_east_1 {
             return Err(s3_error!(
                 BucketAlreadyOwnedByYou,
                 "Your previous request to create the named bucket succeeded and you already own it."

@@ -72,10 +72,7 @@ fn encoder(encoding_type: Option<&s3s::dto::EncodingType>) -> S3Result<fn(&str) 
 }
 
 fn owner() -> Owner {
-    Owner {
-        display_name: Some("lasuite-emu".into()),
-        id: Some("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a".into()),
-    }
+    super::acl::owner()
 }
 
 impl Store {
@@ -216,7 +213,9 @@ impl Store {
         let (contents, prefixes) = split(page.entries, encode, true);
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket.clone()),
-            prefix: Some(encode(&prefix)),
+            // Not encoded in v1: botocore decodes the top-level Prefix only for v2 and versions,
+            // which tells what S3 does.
+            prefix: Some(prefix.clone()),
             marker: Some(encode(&marker)),
             delimiter: input.delimiter.as_deref().filter(|d| !d.is_empty()).map(encode),
             max_keys: Some(i32::try_from(limit).unwrap_or(DEFAULT_MAX_KEYS)),

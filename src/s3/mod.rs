@@ -6,6 +6,7 @@
 //! (`store.rs` has all the SQL) and bodies in `blobs/` (`blobs.rs`). CORS is answered here,
 //! in front of s3s, which has no preflight support.
 
+pub mod acl;
 pub mod auth;
 pub mod blobs;
 pub mod buckets;
@@ -101,6 +102,12 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
     if path == "/" && req.method() == Method::GET && !is_signed(&req) {
         return web::found("/_emu/");
     }
+    let request_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase();
+    let response = serve(s3, req, &path).await;
+    with_request_id(response, &request_id).await
+}
+
+async fn serve(s3: &S3, req: Request, path: &str) -> Response {
     let bucket = path
         .trim_start_matches('/')
         .split('/')
@@ -115,15 +122,18 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
 
     if req.method() == Method::OPTIONS {
         return match bucket_cors(s3, &bucket).await {
-            Ok(rules) => cors::preflight(rules.as_deref(), req.headers(), &path),
+            Ok(rules) => cors::preflight(rules.as_deref(), req.headers(), path),
             Err(response) => response,
         };
     }
-    if let Some(refusal) = check_presigned_expiry(&req, &path) {
+    if let Some(refusal) = check_presigned_expiry(&req, path) {
+        return refusal;
+    }
+    if let Some(refusal) = check_sigv2_date(&req, path, s3.store.clock.now()) {
         return refusal;
     }
     let method = req.method().as_str().to_owned();
-    let mut response = match s3.service.clone().oneshot(req).await {
+    let mut response = match s3.service.clone().oneshot(sigv2_bucket_path(req)).await {
         Ok(response) => response.map(axum::body::Body::new),
         Err(error) => {
             tracing::error!(?error, "s3s failed to answer");
@@ -131,7 +141,7 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
                 "We encountered an internal error.",
-                &path,
+                path,
             )
         }
     };
@@ -142,10 +152,100 @@ pub async fn handle(s3: &S3, req: Request) -> Response {
     {
         cors::decorate(response.headers_mut(), &allowed, false);
     }
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()) {
-        response.headers_mut().insert("x-amz-request-id", id);
-    }
     response
+}
+
+/// SigV2 clients (botocore, s3cmd) sign a bucket-level request as `/bucket/`, while s3s 0.14
+/// canonicalises the path as sent (`/bucket`): give s3s the slash they signed. Path-style
+/// `/bucket/` addresses the same bucket.
+fn sigv2_bucket_path(mut req: Request) -> Request {
+    let v2 = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS "))
+        || req.uri().query().is_some_and(|q| q.contains("AWSAccessKeyId="));
+    let path = req.uri().path();
+    if !v2 || path.len() < 2 || path[1..].contains('/') {
+        return req;
+    }
+    let target = match req.uri().query() {
+        Some(query) => format!("{path}/?{query}"),
+        None => format!("{path}/"),
+    };
+    if let Ok(uri) = target.parse() {
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// Puts the request id in `x-amz-request-id` and, for an XML error, in its `<RequestId>` (s3s
+/// writes none), so the two match as S3 clients expect.
+async fn with_request_id(response: Response, id: &str) -> Response {
+    let is_xml_error = response.status().is_client_error() || response.status().is_server_error();
+    let (mut parts, body) = response.into_parts();
+    if let Ok(value) = HeaderValue::from_str(id) {
+        parts.headers.insert("x-amz-request-id", value);
+    }
+    let is_xml = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/xml"));
+    if !is_xml_error || !is_xml {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let text = if text.contains("<RequestId>") {
+        text.into_owned()
+    } else {
+        text.replacen("</Error>", &format!("<RequestId>{id}</RequestId></Error>"), 1)
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(text))
+}
+
+/// SigV2 header auth needs a valid `Date` (or `x-amz-date`) within 15 minutes of now, as S3
+/// checks and s3s 0.14 does not.
+fn check_sigv2_date(req: &Request, path: &str, now: i64) -> Option<Response> {
+    let headers = req.headers();
+    let v2 = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS "));
+    if !v2 {
+        return None;
+    }
+    let date = headers
+        .get("x-amz-date")
+        .or_else(|| headers.get(header::DATE))
+        .and_then(|v| v.to_str().ok());
+    let parsed = date.and_then(|d| {
+        time::OffsetDateTime::parse(d.trim(), &time::format_description::well_known::Rfc2822)
+            .ok()
+            .or_else(|| {
+                s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, d.trim())
+                    .ok()
+                    .map(Into::into)
+            })
+    });
+    match parsed.map(time::OffsetDateTime::unix_timestamp) {
+        Some(at) if at >= 0 && (at - now).abs() <= 900 => None,
+        Some(at) if at >= 0 => Some(xml_error(
+            StatusCode::FORBIDDEN,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            path,
+        )),
+        _ => Some(xml_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "AWS authentication requires a valid Date or x-amz-date header",
+            path,
+        )),
+    }
 }
 
 /// S3 caps presigned URLs at seven days; s3s 0.14 does not.
@@ -222,7 +322,7 @@ async fn bucket_cors(s3: &S3, bucket: &str) -> Result<Option<Vec<model::CorsRule
 pub fn xml_error(status: StatusCode, code: &str, message: &str, resource: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
-         <Resource>{}</Resource><RequestId>lasuite-emu</RequestId></Error>",
+         <Resource>{}</Resource></Error>",
         web::escape(code),
         web::escape(message),
         web::escape(resource)

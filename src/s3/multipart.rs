@@ -18,7 +18,7 @@ use super::conditions::{self, Conditions};
 use super::errors::io_error;
 use super::listing::url_encode;
 use super::model::{NewVersion, ObjectHeaders, PartRecord, Upload, UploadHeaders};
-use super::objects::{DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, check_key, etag, hex, timestamp};
+use super::objects::{DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, check_key, etag, hex, timestamp, written_version};
 use super::store;
 
 /// S3's minimum size of every part but the last.
@@ -308,7 +308,7 @@ impl Store {
             key: Some(upload.key.clone()),
             e_tag: Some(etag(&composite)),
             location: Some(format!("/{}/{}", bucket.name, url_encode(&upload.key))),
-            version_id: (bucket.versioning != super::model::Versioning::Unversioned).then_some(version_id),
+            version_id: written_version(version_id),
             ..Default::default()
         }))
     }

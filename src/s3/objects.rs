@@ -80,6 +80,11 @@ fn shown_version(bucket: &Bucket, version: &str) -> Option<String> {
     (bucket.versioning != Versioning::Unversioned || version != "null").then(|| version.to_owned())
 }
 
+/// The version id a write reports: none for a `null` version (unversioned or suspended).
+pub fn written_version(version: String) -> Option<String> {
+    (version != "null").then_some(version)
+}
+
 fn delete_marker_error(mut error: S3Error, version_id: &str) -> S3Error {
     let mut headers = HeaderMap::new();
     headers.insert("x-amz-delete-marker", HeaderValue::from_static("true"));
@@ -135,6 +140,7 @@ impl Store {
         let input = &mut req.input;
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket)?;
+        super::acl::check_canned(input.acl.as_ref().map(|a| a.as_str()))?;
         // S3 implements conditional writes for `If-None-Match: *` only.
         if input.if_none_match.as_ref().is_some_and(|c| !c.is_any()) {
             return Err(s3_error!(
@@ -208,7 +214,7 @@ impl Store {
         let version_id = self.commit_version(&bucket, &input.key, new.clone()).await?;
         let mut output = PutObjectOutput {
             e_tag: Some(etag(&new.etag)),
-            version_id: shown_version(&bucket, &version_id),
+            version_id: written_version(version_id),
             ..Default::default()
         };
         set_checksums!(output, &new.checksums);
@@ -436,7 +442,7 @@ impl Store {
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(result),
             copy_source_version_id: shown_version(&source_b, &source.version_id),
-            version_id: shown_version(&bucket, &version_id),
+            version_id: written_version(version_id),
             ..Default::default()
         }))
     }
