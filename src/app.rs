@@ -38,6 +38,16 @@ impl App {
         *self.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
         Ok(())
     }
+
+    /// Rebuilds every in-memory view of the db (realms and clients, buckets, S3 keys): call
+    /// after a change that may touch any of them (reset, restore, fixtures).
+    pub async fn reload_caches(&self) -> crate::Result<()> {
+        self.reload_directory().await?;
+        self.s3.store.refresh_buckets().await?;
+        let credentials = self.db.read(crate::s3::store::credentials).await?;
+        self.s3.credentials.replace(credentials);
+        Ok(())
+    }
 }
 
 pub type AppState = Arc<App>;

@@ -46,6 +46,22 @@ impl Clock {
         self.frozen_at.store(unix_secs.max(1), Ordering::Relaxed);
     }
 
+    /// Sets the offset from the system time (and unfreezes).
+    pub fn set_offset(&self, secs: i64) {
+        self.frozen_at.store(0, Ordering::Relaxed);
+        self.offset_secs.store(secs, Ordering::Relaxed);
+    }
+
+    /// Seconds added to the system time (0 when frozen).
+    pub fn offset(&self) -> i64 {
+        self.offset_secs.load(Ordering::Relaxed)
+    }
+
+    /// The Unix time the clock is frozen at, if it is.
+    pub fn frozen_at(&self) -> Option<i64> {
+        Some(self.frozen_at.load(Ordering::Relaxed)).filter(|t| *t != 0)
+    }
+
     /// Back to the system time, without offset.
     pub fn reset(&self) {
         self.frozen_at.store(0, Ordering::Relaxed);

@@ -50,6 +50,7 @@ impl Emulator {
             config: Config::default(),
             listen_set: false,
             fixture_error: None,
+            clock: ClockStart::System,
         }
     }
 }
@@ -60,6 +61,15 @@ pub struct EmulatorBuilder {
     /// Whether `listen` was called: the first call replaces the default address.
     listen_set: bool,
     fixture_error: Option<Error>,
+    clock: ClockStart,
+}
+
+/// Where the emulator's clock starts.
+#[derive(Debug, Clone, Copy)]
+enum ClockStart {
+    System,
+    Offset(i64),
+    FrozenAt(i64),
 }
 
 impl EmulatorBuilder {
@@ -111,14 +121,32 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Start with the clock shifted from the system time by `secs` (see [`RunningEmulator::clock`]).
+    #[must_use]
+    pub fn clock_offset(mut self, secs: i64) -> Self {
+        self.clock = ClockStart::Offset(secs);
+        self
+    }
+
+    /// Start with the clock frozen at Unix time `unix_secs`.
+    #[must_use]
+    pub fn frozen_clock(mut self, unix_secs: i64) -> Self {
+        self.clock = ClockStart::FrozenAt(unix_secs);
+        self
+    }
+
     /// Starts serving; returns once requests are answered.
     pub async fn start(self) -> Result<RunningEmulator> {
         if let Some(error) = self.fixture_error {
             return Err(error);
         }
-        Ok(RunningEmulator {
-            inner: server::start(self.config).await?,
-        })
+        let inner = server::start(self.config).await?;
+        match self.clock {
+            ClockStart::System => {}
+            ClockStart::Offset(secs) => inner.app().clock.set_offset(secs),
+            ClockStart::FrozenAt(at) => inner.app().clock.freeze_at(at),
+        }
+        Ok(RunningEmulator { inner })
     }
 }
 
@@ -163,6 +191,29 @@ impl RunningEmulator {
         admin::mint_token(self.inner.app(), request)
             .await
             .map_err(|e| Error::Config(format!("{}: {}", e.error, e.description)))
+    }
+
+    /// The S3 endpoint (the same origin: path-style buckets on the main port).
+    pub fn s3_endpoint(&self) -> &str {
+        self.url()
+    }
+
+    /// The S3 credentials of the fixture, as `(access key, secret key)` pairs.
+    pub fn s3_credentials(&self) -> Vec<(String, String)> {
+        self.inner
+            .app()
+            .fixtures
+            .s3
+            .credentials
+            .iter()
+            .map(|c| (c.access_key.clone(), c.secret_key.clone()))
+            .collect()
+    }
+
+    /// Back to the fixture state: every user, client, session, token, bucket and object
+    /// created since the start goes, and the clock follows the system time again.
+    pub async fn reset(&self) -> Result<()> {
+        admin::state::reset(self.inner.app()).await
     }
 
     /// Stops serving and waits for in-flight requests.

@@ -1,8 +1,13 @@
-//! The control plane under `/_emu`: health, token minting, and the index page.
+//! The control plane under `/_emu` (documented in docs/admin-api.md): health, token minting,
+//! reset, the clock, runtime users and clients, revocation. Answers are JSON; errors use the
+//! OAuth shape `{"error", "error_description"}`.
+
+pub mod clock;
+pub mod identities;
+pub mod state;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -19,6 +24,40 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/", get(index))
         .route("/_emu/health", get(health))
         .route("/_emu/tokens", post(mint))
+        .route("/_emu/reset", post(reset))
+        .route("/_emu/clock", get(clock::show).post(clock::change))
+        .merge(identities::routes())
+}
+
+/// A JSON body whose rejection (bad JSON, unknown field, wrong content type) is an OAuth-style
+/// JSON error rather than axum's plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|axum::Json(value)| Self(value))
+            .map_err(|e| OAuthError::invalid_request(e.body_text()))
+    }
+}
+
+/// An error of the control plane with its own status and code.
+pub fn admin_error(status: axum::http::StatusCode, error: &'static str, description: String) -> OAuthError {
+    OAuthError {
+        status,
+        error,
+        description: description.into(),
+        www_authenticate: None,
+    }
+}
+
+/// `POST /_emu/reset`
+async fn reset(State(app): State<AppState>) -> Result<Response, OAuthError> {
+    state::reset(&app).await?;
+    Ok(axum::Json(json!({ "status": "reset" })).into_response())
 }
 
 async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> {
@@ -89,9 +128,8 @@ impl MintRequest {
 
 async fn mint(
     State(app): State<AppState>,
-    body: Result<axum::Json<MintRequest>, JsonRejection>,
+    JsonBody(request): JsonBody<MintRequest>,
 ) -> Result<Response, OAuthError> {
-    let axum::Json(request) = body.map_err(|e| OAuthError::invalid_request(e.body_text()))?;
     let issued = mint_token(&app, request).await?;
     Ok(crate::oidc::token::token_response(&issued))
 }

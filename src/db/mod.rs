@@ -6,6 +6,7 @@
 //! beside the writer.
 
 mod migrations;
+pub mod state;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

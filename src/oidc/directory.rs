@@ -50,6 +50,18 @@ impl Directory {
             .cloned()
     }
 
+    /// Every client of the realm whose canonical name is `realm`, by client_id.
+    pub fn clients_of(&self, realm: &str) -> Vec<Client> {
+        let mut clients: Vec<Client> = self
+            .clients
+            .iter()
+            .filter(|((r, _), _)| r == realm)
+            .map(|(_, c)| c.clone())
+            .collect();
+        clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        clients
+    }
+
     /// Every realm name and alias.
     pub fn realm_names(&self) -> &[String] {
         &self.names

@@ -443,3 +443,51 @@ pub fn purge_expired(tx: &Transaction<'_>, now: i64) -> Result<()> {
 fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
+
+// ---- control plane ----
+
+/// Every user of a realm, in seed order.
+pub fn list_users(conn: &Connection, realm: &str) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 ORDER BY id"
+    ))?;
+    let users = stmt
+        .query_map([realm], user_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+/// Deletes a user with their sessions and tokens; false if there was none.
+pub fn delete_user(tx: &Transaction<'_>, realm: &str, username: &str) -> Result<bool> {
+    Ok(tx.execute(
+        "DELETE FROM users WHERE realm = ?1 AND username = ?2",
+        [realm, username],
+    )? > 0)
+}
+
+/// Deletes a client; its tokens stop introspecting as active with it. False if there was none.
+pub fn delete_client(tx: &Transaction<'_>, realm: &str, client_id: &str, now: i64) -> Result<bool> {
+    let deleted = tx.execute(
+        "DELETE FROM clients WHERE realm = ?1 AND client_id = ?2",
+        [realm, client_id],
+    )?;
+    tx.execute(
+        "UPDATE tokens SET revoked_at = ?3 WHERE client_id = ?2 AND revoked_at IS NULL
+         AND realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
+        params![realm, client_id, now],
+    )?;
+    Ok(deleted > 0)
+}
+
+/// Ends every live SSO session of a user; returns how many.
+pub fn end_user_sessions(tx: &Transaction<'_>, user_id: i64, now: i64) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE sso_sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
+        params![user_id, now],
+    )?)
+}
+
+/// Deletes a realm with everything in it (names, clients, users, sessions).
+pub fn delete_realm(tx: &Transaction<'_>, realm: &str) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM realms WHERE name = ?1", [realm])? > 0)
+}

@@ -261,6 +261,17 @@ impl Blobs {
         .await;
     }
 
+    /// Deletes every blob (reset).
+    pub async fn remove_all(&self) -> io::Result<()> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::remove_dir_all(&root)?;
+            std::fs::create_dir_all(&root)
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     /// Deletes every blob that no row names (left by a crash between rename and commit).
     pub fn sweep(&self, referenced: &HashSet<String>) -> io::Result<usize> {
         let mut removed = 0;

@@ -4,6 +4,7 @@
 //! (`util::start`) and talks HTTP to it like a real client. Tests name the spec items they
 //! cover in comments where a spec numbers them.
 
+mod admin;
 mod cli;
 mod oidc_browser_flow;
 mod oidc_errors;

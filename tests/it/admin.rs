@@ -1,0 +1,440 @@
+//! The control plane under `/_emu` (issue 6): reset, clock, runtime users and clients,
+//! fixtures, revocation, and the bad inputs of each.
+
+use serde_json::{Value, json};
+
+use crate::s3util::S3Client;
+use crate::sigv4::now;
+use crate::util::{self, SECRET, client, introspect, oidc};
+
+async fn admin(
+    emu: &lasuite_emu::RunningEmulator,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = format!("{}/_emu{path}", emu.url());
+    let request = client().request(method.parse().unwrap(), url);
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn password_grant(
+    emu: &lasuite_emu::RunningEmulator,
+    client_id: &str,
+    secret: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    client()
+        .post(oidc(emu, "lasuite", "token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("username", user),
+            ("password", password),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reset_returns_to_the_fixture_state() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    s3.put("/drive-media-storage/doomed", b"x").await;
+    s3.put("/extra-bucket", b"").await;
+    admin(
+        &emu,
+        "POST",
+        "/realms/lasuite/users",
+        Some(json!({"username": "temp", "password": "p", "email": "t@example.com"})),
+    )
+    .await;
+    emu.clock().advance(100);
+
+    let (status, body) = admin(&emu, "POST", "/reset", None).await;
+    assert_eq!((status, body), (200, json!({"status": "reset"})));
+    assert_eq!(
+        introspect(&emu, "lasuite", &token).await,
+        json!({"active": false}),
+        "tokens are gone"
+    );
+    assert_eq!(s3.get("/drive-media-storage/doomed").await.status, 404);
+    assert_eq!(s3.send("HEAD", "/extra-bucket", &[], &[], b"").await.status, 404);
+    assert_eq!(
+        s3.send("HEAD", "/drive-media-storage", &[], &[], b"")
+            .await
+            .status,
+        200,
+        "fixture buckets are back"
+    );
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "temp", "p").await.status(),
+        401,
+        "runtime users are gone"
+    );
+    assert!(
+        (emu.clock().now() - now()).abs() <= 2,
+        "the clock follows the system again"
+    );
+    assert_eq!(
+        std::fs::read_dir(emu.data_dir().join("blobs")).unwrap().count(),
+        0
+    );
+    // The library API does the same.
+    emu.mint_token("docs", "bob").await.unwrap();
+    emu.reset().await.unwrap();
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "alice", "alice")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_clock_expires_tokens_codes_and_presigned_urls_without_sleeping() {
+    let emu = util::start().await;
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let s3 = S3Client::new(&emu);
+    s3.put("/drive-media-storage/p", b"x").await;
+    let url = s3
+        .signer
+        .presign("GET", &s3.host, "/drive-media-storage/p", &[], 60, now());
+    assert_eq!(s3.raw("GET", &url, &[], b"").await.status, 200);
+
+    let (status, clock) = admin(&emu, "POST", "/clock", Some(json!({"advance": 7200}))).await;
+    assert_eq!(status, 200);
+    assert!(clock["now"].as_i64().unwrap() >= now() + 7199);
+    assert_eq!(
+        introspect(&emu, "lasuite", &token).await,
+        json!({"active": false})
+    );
+    let expired = s3.raw("GET", &url, &[], b"").await;
+    assert_eq!((expired.status, expired.code()), (403, "AccessDenied".into()));
+
+    let (_, frozen) = admin(&emu, "POST", "/clock", Some(json!({"freeze_at": 2_000_000_000}))).await;
+    assert_eq!(frozen["frozen_at"], 2_000_000_000);
+    assert_eq!(admin(&emu, "GET", "/clock", None).await.1["now"], 2_000_000_000);
+    let (_, back) = admin(&emu, "POST", "/clock", Some(json!({"reset": true}))).await;
+    assert_eq!(back["offset"], 0);
+    assert!(back["frozen_at"].is_null());
+
+    for bad in [
+        json!({}),
+        json!({"advance": "soon"}),
+        json!({"advance": 1, "offset": 2}),
+        json!({"freeze_at": 0}),
+        json!({"rewind": 5}),
+    ] {
+        let (status, body) = admin(&emu, "POST", "/clock", Some(bad.clone())).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["error"], "invalid_request", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn users_are_created_updated_logged_out_and_deleted_at_runtime() {
+    let emu = util::start().await;
+    let (status, created) = admin(
+        &emu,
+        "POST",
+        "/realms/lasuite/users",
+        Some(json!({"username": "carol", "password": "c", "email": "carol@example.com", "first_name": "Carol", "claims": {"siret": "123"}})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(created["email"], "carol@example.com");
+    assert!(created.get("password").is_none(), "passwords are not echoed");
+    let tokens: Value = password_grant(&emu, "docs", SECRET, "carol", "c")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&emu, "lasuite", &access).await["siret"], "123");
+
+    let (status, _) = admin(
+        &emu,
+        "POST",
+        "/realms/lasuite/users",
+        Some(json!({"username": "carol", "password": "x", "email": "c@x"})),
+    )
+    .await;
+    assert_eq!(status, 409, "POST creates; PUT updates");
+    let (status, updated) = admin(
+        &emu,
+        "PUT",
+        "/realms/lasuite/users/carol",
+        Some(json!({"username": "carol", "password": "new", "email": "carol@new.example"})),
+    )
+    .await;
+    assert_eq!(
+        (status, updated["email"].as_str()),
+        (200, Some("carol@new.example"))
+    );
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "carol", "new")
+            .await
+            .status(),
+        200
+    );
+
+    let (_, ended) = admin(&emu, "POST", "/realms/lasuite/users/carol/logout", None).await;
+    assert!(ended["sessions_ended"].as_u64().unwrap() >= 1);
+    assert_eq!(introspect(&emu, "lasuite", &access).await["active"], false);
+
+    let (_, list) = admin(&emu, "GET", "/realms/impress/users", None).await;
+    assert!(
+        list["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "carol"),
+        "aliases share users"
+    );
+    assert_eq!(
+        admin(&emu, "DELETE", "/realms/lasuite/users/carol", None).await.0,
+        204
+    );
+    assert_eq!(
+        admin(&emu, "DELETE", "/realms/lasuite/users/carol", None).await.0,
+        404
+    );
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "carol", "new")
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn clients_are_managed_at_runtime_and_a_deleted_clients_tokens_die() {
+    let emu = util::start().await;
+    let (status, created) = admin(
+        &emu,
+        "POST",
+        "/realms/lasuite/clients",
+        Some(json!({"client_id": "grist", "secret": "g"})),
+    )
+    .await;
+    assert_eq!((status, created["public"].as_bool()), (201, Some(false)));
+    let token: Value = password_grant(&emu, "grist", "g", "bob", "bob")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&emu, "lasuite", &access).await["client_id"], "grist");
+    let (_, list) = admin(&emu, "GET", "/realms/lasuite/clients", None).await;
+    assert!(
+        list["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client_id"] == "grist")
+    );
+    assert_eq!(
+        admin(
+            &emu,
+            "PUT",
+            "/realms/lasuite/clients/grist",
+            Some(json!({"client_id": "grist", "secret": "g2"}))
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        password_grant(&emu, "grist", "g", "bob", "bob").await.status(),
+        401,
+        "the old secret no longer works"
+    );
+    assert_eq!(
+        admin(&emu, "DELETE", "/realms/lasuite/clients/grist", None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(introspect(&emu, "lasuite", &access).await["active"], false);
+    assert_eq!(
+        password_grant(&emu, "grist", "g2", "bob", "bob").await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn fixtures_apply_at_runtime_in_toml_and_json() {
+    let emu = util::start().await;
+    let toml = "[[realms]]\nname = \"partners\"\n[[realms.clients]]\nclient_id = \"portal\"\nsecret = \"s\"\n[[realms.users]]\nusername = \"dave\"\npassword = \"d\"\nemail = \"dave@partner.example\"\n[s3]\nbuckets = [{ name = \"partner-files\" }]\n";
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .header("content-type", "application/toml")
+        .body(toml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["applied"]["realms"], json!(["partners"]));
+    let discovery = client()
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            emu.issuer("partners")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(discovery.status(), 200);
+    assert_eq!(
+        S3Client::new(&emu)
+            .send("HEAD", "/partner-files", &[], &[], b"")
+            .await
+            .status,
+        200
+    );
+
+    let json_fixture = json!({"realms": [{"name": "lasuite", "users": [{"username": "erin", "password": "e", "email": "erin@example.com"}]}]});
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .json(&json_fixture)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "erin", "e").await.status(),
+        200
+    );
+
+    for bad in [
+        "[[realms]]\nname = \"x\"\ncolour = 1\n",
+        "not = [toml",
+        "[[realms]]\nname = \"a/b\"\n",
+    ] {
+        let response = client()
+            .post(format!("{}/_emu/fixtures", emu.url()))
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap()["error"],
+            "invalid_request"
+        );
+    }
+}
+
+#[tokio::test]
+async fn revoke_kills_any_token_without_client_credentials() {
+    let emu = util::start().await;
+    let tokens = emu.mint_token("docs", "alice").await.unwrap();
+    let (status, body) = admin(
+        &emu,
+        "POST",
+        "/revoke",
+        Some(json!({"token": tokens.refresh_token.unwrap()})),
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({"revoked": true})));
+    assert_eq!(
+        introspect(&emu, "lasuite", &tokens.access_token).await["active"],
+        false,
+        "with its session's tokens"
+    );
+    assert_eq!(
+        admin(&emu, "POST", "/revoke", Some(json!({"token": "nope"})))
+            .await
+            .1,
+        json!({"revoked": false})
+    );
+}
+
+#[tokio::test]
+async fn the_control_plane_refuses_bad_input_in_json() {
+    let emu = util::start().await;
+    let cases: Vec<(&str, &str, Option<Value>, u16)> = vec![
+        (
+            "POST",
+            "/realms/nope/users",
+            Some(json!({"username": "x", "password": "x", "email": "x"})),
+            404,
+        ),
+        ("GET", "/realms/nope/clients", None, 404),
+        (
+            "POST",
+            "/realms/lasuite/users",
+            Some(json!({"username": "", "password": "x", "email": "x"})),
+            400,
+        ),
+        (
+            "POST",
+            "/realms/lasuite/users",
+            Some(json!({"username": "x", "password": "x", "email": "x", "role": "admin"})),
+            400,
+        ),
+        (
+            "POST",
+            "/realms/lasuite/users",
+            Some(json!({"username": "x", "password": "x", "email": "x", "sub": "é"})),
+            400,
+        ),
+        (
+            "PUT",
+            "/realms/lasuite/users/alice",
+            Some(json!({"username": "bob", "password": "x", "email": "x"})),
+            400,
+        ),
+        (
+            "POST",
+            "/realms/lasuite/clients",
+            Some(json!({"client_id": ""})),
+            400,
+        ),
+        (
+            "POST",
+            "/realms/lasuite/clients",
+            Some(json!({"client_id": "rs", "introspection_encryption_key": "nope"})),
+            400,
+        ),
+        (
+            "POST",
+            "/realms/lasuite/clients",
+            Some(json!({"client_id": "docs", "secret": "x"})),
+            409,
+        ),
+        ("DELETE", "/realms/lasuite/clients/nope", None, 404),
+        ("POST", "/realms/lasuite/users/nobody/logout", None, 404),
+        ("POST", "/revoke", Some(json!({})), 400),
+        ("GET", "/reset", None, 405),
+    ];
+    for (method, path, body, expected) in cases {
+        let (status, answer) = admin(&emu, method, path, body).await;
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        assert!(
+            answer["error"].is_string(),
+            "{method} {path}: JSON error, got {answer}"
+        );
+    }
+    let raw = client()
+        .post(format!("{}/_emu/realms/lasuite/users", emu.url()))
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+}
