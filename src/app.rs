@@ -24,6 +24,10 @@ pub struct App {
     pub directory: RwLock<Arc<Directory>>,
     /// The S3 service and its store.
     pub s3: crate::s3::S3,
+    /// The last requests, for `/_emu/journal`.
+    pub journal: crate::admin::journal::Journal,
+    /// Faults to inject, from `/_emu/faults`.
+    pub faults: crate::admin::faults::Faults,
 }
 
 impl App {

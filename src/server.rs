@@ -172,6 +172,8 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
         fixtures: config.fixtures,
         directory: RwLock::new(Arc::new(directory)),
         s3,
+        journal: Default::default(),
+        faults: Default::default(),
     });
     Ok((app, data_dir, tempdir, config.ready_file))
 }
@@ -211,6 +213,15 @@ pub fn router(app: AppState) -> Router {
         .merge(web::routes())
         .fallback(dispatch_unrouted)
         .method_not_allowed_fallback(method_not_allowed)
+        // Outermost first: the journal records everything, injected faults included.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            admin::faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            admin::journal::record,
+        ))
         .with_state(app)
 }
 

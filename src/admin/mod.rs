@@ -3,7 +3,9 @@
 //! OAuth shape `{"error", "error_description"}`.
 
 pub mod clock;
+pub mod faults;
 pub mod identities;
+pub mod journal;
 pub mod state;
 
 use axum::Router;
@@ -26,6 +28,12 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/tokens", post(mint))
         .route("/_emu/reset", post(reset))
         .route("/_emu/clock", get(clock::show).post(clock::change))
+        .route("/_emu/journal", get(journal::list).delete(journal::clear))
+        .route(
+            "/_emu/faults",
+            get(faults::list).post(faults::add).delete(faults::clear),
+        )
+        .route("/_emu/faults/{id}", axum::routing::delete(faults::remove))
         .merge(identities::routes())
 }
 

@@ -43,21 +43,28 @@ pub async fn introspect(
         .await?
         .unwrap_or_else(|| Map::from_iter([("active".to_owned(), Value::Bool(false))]));
 
+    let note = crate::admin::journal::Note {
+        client: Some(client.client_id.clone()),
+        user: answer.get("username").and_then(Value::as_str).map(str::to_owned),
+    };
     let wants_jwt = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split(',').any(|t| t.trim().starts_with(JWT_MEDIA_TYPE)));
-    if wants_jwt {
+    let mut response = if wants_jwt {
         let issuer = realm.issuer(&app.public_url);
         let body = jwt_answer(&app, &issuer, &client, answer).await?;
-        return Ok((
+        (
             [(header::CONTENT_TYPE, HeaderValue::from_static(JWT_MEDIA_TYPE))],
             body,
         )
-            .into_response());
-    }
-    Ok(axum::Json(Value::Object(answer)).into_response())
+            .into_response()
+    } else {
+        axum::Json(Value::Object(answer)).into_response()
+    };
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 async fn jwt_answer(

@@ -41,8 +41,17 @@ pub async fn token(
             )));
         }
     };
+    let note = crate::admin::journal::Note {
+        client: Some(grant.client_id.clone()),
+        user: match &grant.subject {
+            Subject::User(user) => Some(user.username.clone()),
+            Subject::ServiceAccount => Some(format!("service-account-{}", grant.client_id)),
+        },
+    };
     let issued = tokens::issue(&app, grant).await?;
-    Ok(token_response(&issued))
+    let mut response = token_response(&issued);
+    response.extensions_mut().insert(note);
+    Ok(response)
 }
 
 /// The token endpoint's 200 answer, never cached (RFC 6749 §5.1).

@@ -438,3 +438,165 @@ async fn the_control_plane_refuses_bad_input_in_json() {
         .unwrap();
     assert_eq!(raw.status(), 400);
 }
+
+#[tokio::test]
+async fn the_journal_records_service_status_client_user_and_why_a_request_was_refused() {
+    let emu = util::start().await;
+    password_grant(&emu, "docs", SECRET, "alice", "alice").await;
+    password_grant(&emu, "docs", "wrong", "alice", "alice").await;
+    let token = emu.mint_token("docs", "bob").await.unwrap().access_token;
+    introspect(&emu, "lasuite", &token).await;
+    let s3 = S3Client::new(&emu);
+    s3.put("/drive-media-storage/j", b"x").await;
+    S3Client::with_keys(&emu, "drive", "bad")
+        .get("/drive-media-storage/j")
+        .await;
+
+    let (_, journal) = admin(&emu, "GET", "/journal", None).await;
+    let entries = journal["entries"].as_array().unwrap();
+    let grant = entries
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("/token") && e["status"] == 200)
+        .unwrap();
+    assert_eq!(
+        (
+            grant["service"].as_str(),
+            grant["client"].as_str(),
+            grant["user"].as_str()
+        ),
+        (Some("oidc"), Some("docs"), Some("alice"))
+    );
+    let refused = entries.iter().find(|e| e["status"] == 401).unwrap();
+    assert_eq!(
+        refused["reason"],
+        "invalid_client: Invalid client or Invalid client credentials"
+    );
+    let checked = entries
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("/introspect"))
+        .unwrap();
+    assert_eq!(
+        (checked["client"].as_str(), checked["user"].as_str()),
+        (Some("drive"), Some("bob"))
+    );
+    let bad_signature = entries
+        .iter()
+        .find(|e| e["service"] == "s3" && e["status"] == 403)
+        .unwrap();
+    assert_eq!(bad_signature["client"], "drive");
+    assert!(
+        bad_signature["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("SignatureDoesNotMatch"),
+        "{bad_signature}"
+    );
+    assert!(entries.iter().all(|e| e["duration_ms"].as_f64().unwrap() >= 0.0));
+
+    let (_, filtered) = admin(&emu, "GET", "/journal?service=s3&status=4xx", None).await;
+    assert_eq!(filtered["entries"].as_array().unwrap().len(), 1);
+    let last_id = entries.last().unwrap()["id"].as_u64().unwrap();
+    let (_, since) = admin(&emu, "GET", &format!("/journal?since={last_id}"), None).await;
+    assert_eq!(
+        since["entries"].as_array().unwrap().len(),
+        0,
+        "the journal does not record itself"
+    );
+    assert_eq!(admin(&emu, "GET", "/journal?colour=red", None).await.0, 400);
+    assert_eq!(admin(&emu, "DELETE", "/journal", None).await.0, 204);
+    assert!(
+        admin(&emu, "GET", "/journal", None).await.1["entries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn faults_answer_the_next_matching_requests_in_each_services_format() {
+    let emu = util::start().await;
+    let token_path = "/realms/lasuite/protocol/openid-connect/token";
+    let (status, fault) = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"path": token_path, "error": "invalid_grant", "count": 2})),
+    )
+    .await;
+    assert_eq!((status, fault["remaining"].as_u64()), (201, Some(2)));
+    for _ in 0..2 {
+        let refused = password_grant(&emu, "docs", SECRET, "alice", "alice").await;
+        assert_eq!(refused.status(), 400);
+        assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    }
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "alice", "alice")
+            .await
+            .status(),
+        200,
+        "used up"
+    );
+
+    admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"service": "s3", "method": "PUT", "error": "SlowDown"})),
+    )
+    .await;
+    let s3 = S3Client::new(&emu);
+    let slow = s3.put("/drive-media-storage/f", b"x").await;
+    assert_eq!((slow.status, slow.code()), (503, "SlowDown".into()));
+    assert_eq!(s3.put("/drive-media-storage/f", b"x").await.status, 200);
+
+    admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"service": "oidc", "delay_ms": 300})),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "alice", "alice")
+            .await
+            .status(),
+        200,
+        "a delay alone still serves"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+
+    let (_, listed) = admin(&emu, "POST", "/faults", Some(json!({"status": 500, "count": 5}))).await;
+    let id = listed["id"].as_u64().unwrap();
+    assert_eq!(
+        admin(&emu, "GET", "/faults", None).await.1["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        admin(&emu, "GET", "/health", None).await.0,
+        200,
+        "the control plane is never faulted"
+    );
+    assert_eq!(admin(&emu, "DELETE", &format!("/faults/{id}"), None).await.0, 204);
+    assert_eq!(admin(&emu, "DELETE", &format!("/faults/{id}"), None).await.0, 404);
+    assert_eq!(admin(&emu, "DELETE", "/faults", None).await.0, 204);
+
+    for bad in [
+        json!({}),
+        json!({"service": "ftp", "status": 500}),
+        json!({"status": 99}),
+        json!({"delay_ms": 600000}),
+        json!({"status": 500, "count": 0}),
+        json!({"status": 500, "bogus": 1}),
+    ] {
+        let (status, body) = admin(&emu, "POST", "/faults", Some(bad.clone())).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{bad}"
+        );
+    }
+}
