@@ -14,6 +14,8 @@ pub struct App {
     pub public_url: String,
     /// Every service's metadata (SQLite, WAL).
     pub db: Db,
+    /// The state directory (`state.db`, `blobs/`, `tmp/`, `keys/`).
+    pub data_dir: std::path::PathBuf,
     /// The issuer's signing keys.
     pub keys: Keys,
     /// The only source of "now" (shared with the S3 store).

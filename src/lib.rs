@@ -216,6 +216,16 @@ impl RunningEmulator {
         admin::state::reset(self.inner.app()).await
     }
 
+    /// Writes the whole state (every table, every object body) to `path`, one file.
+    pub async fn snapshot(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        admin::snapshot::snapshot(self.inner.app(), path.as_ref()).await
+    }
+
+    /// Replaces the whole state with a snapshot written by [`RunningEmulator::snapshot`].
+    pub async fn restore(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        admin::snapshot::restore(self.inner.app(), path.as_ref()).await
+    }
+
     /// Stops serving and waits for in-flight requests.
     pub async fn stop(self) {
         self.inner.stop().await;

@@ -166,6 +166,7 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
     let s3 = open_s3(&db, &data_dir, &clock, matches!(config.storage, Storage::Dir(_)))?;
     let app = Arc::new(App {
         public_url,
+        data_dir: data_dir.clone(),
         db,
         keys,
         clock,

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod faults;
 pub mod identities;
 pub mod journal;
+pub mod snapshot;
 pub mod state;
 
 use axum::Router;
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/health", get(health))
         .route("/_emu/tokens", post(mint))
         .route("/_emu/reset", post(reset))
+        .route("/_emu/snapshot", get(download_snapshot))
+        .route("/_emu/restore", post(upload_restore))
         .route("/_emu/clock", get(clock::show).post(clock::change))
         .route("/_emu/journal", get(journal::list).delete(journal::clear))
         .route(
@@ -59,6 +62,70 @@ pub fn admin_error(status: axum::http::StatusCode, error: &'static str, descript
         error,
         description: description.into(),
         www_authenticate: None,
+    }
+}
+
+/// `GET /_emu/snapshot`: the whole state as one file (a SQLite database).
+async fn download_snapshot(State(app): State<AppState>) -> Result<Response, OAuthError> {
+    let path = app
+        .data_dir
+        .join("tmp")
+        .join(format!("snapshot-{}.db", uuid::Uuid::new_v4().simple()));
+    let made = snapshot::snapshot(&app, &path).await;
+    let opened = match made {
+        Ok(()) => tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| crate::Error::io("reading the snapshot", e)),
+        Err(error) => Err(error),
+    };
+    // Unlinked now: the open file stays readable while it streams, and nothing is left behind.
+    let _ = tokio::fs::remove_file(&path).await;
+    let file = opened?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vnd.sqlite3"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"lasuite-emu-snapshot.db\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /_emu/restore`: the body is a snapshot file; the whole state is replaced by it.
+async fn upload_restore(State(app): State<AppState>, body: axum::body::Body) -> Result<Response, OAuthError> {
+    use futures_util::StreamExt as _;
+    use tokio::io::AsyncWriteExt as _;
+    let path = app
+        .data_dir
+        .join("tmp")
+        .join(format!("restore-{}.db", uuid::Uuid::new_v4().simple()));
+    let result = async {
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| crate::Error::io("receiving a snapshot", e))?;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| crate::Error::Config(format!("reading the snapshot upload: {e}")))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| crate::Error::io("receiving a snapshot", e))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| crate::Error::io("receiving a snapshot", e))?;
+        snapshot::restore(&app, &path).await
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&path).await;
+    match result {
+        Ok(()) => Ok(axum::Json(json!({ "status": "restored" })).into_response()),
+        Err(crate::Error::Config(message)) => Err(OAuthError::invalid_request(message)),
+        Err(error) => Err(error.into()),
     }
 }
 

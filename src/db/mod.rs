@@ -93,6 +93,17 @@ impl Db {
         .await?
     }
 
+    /// Runs `f` on the writer connection, outside any transaction, on the blocking pool: for
+    /// what cannot run inside one (`VACUUM INTO`, `ATTACH`).
+    pub async fn with_writer<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer))).await?
+    }
+
     /// Same as [`Db::read`] but on the calling thread: for start-up code that is not async yet.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         f(&lock(&self.inner.readers[0]))

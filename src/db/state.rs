@@ -28,3 +28,23 @@ pub fn clear_all(tx: &Transaction<'_>) -> Result<()> {
     }
     Ok(())
 }
+
+/// The schema version of a database (`PRAGMA user_version`).
+pub fn schema_version(conn: &rusqlite::Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Replaces every row of every table with those of the attached database `snap` (same
+/// schema version), in one transaction.
+pub fn copy_from_attached(conn: &mut rusqlite::Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    clear_all(&tx)?;
+    for table in TABLES.iter().rev() {
+        tx.execute(
+            &format!("INSERT INTO main.{table} SELECT * FROM snap.{table}"),
+            [],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}

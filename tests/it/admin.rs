@@ -600,3 +600,93 @@ async fn faults_answer_the_next_matching_requests_in_each_services_format() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_snapshot_brings_back_tables_and_bodies_after_a_reset() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    let big = vec![7u8; 3 * 1024 * 1024];
+    s3.put("/drive-media-storage/keep/small", b"small body").await;
+    s3.put("/drive-media-storage/keep/big", &big).await;
+    admin(
+        &emu,
+        "POST",
+        "/realms/lasuite/users",
+        Some(json!({"username": "snap", "password": "s", "email": "snap@example.com"})),
+    )
+    .await;
+    let token = emu.mint_token("docs", "snap").await.unwrap().access_token;
+
+    let snapshot = client()
+        .get(format!("{}/_emu/snapshot", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snapshot.status(), 200);
+    assert_eq!(snapshot.headers()["content-type"], "application/vnd.sqlite3");
+    let bytes = snapshot.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    assert_eq!(
+        std::fs::read_dir(emu.data_dir().join("tmp")).unwrap().count(),
+        0,
+        "no leftovers"
+    );
+
+    emu.reset().await.unwrap();
+    s3.put("/drive-media-storage/after", b"made after the snapshot")
+        .await;
+    assert_eq!(introspect(&emu, "lasuite", &token).await["active"], false);
+
+    let restored = client()
+        .post(format!("{}/_emu/restore", emu.url()))
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(restored.status(), 200, "{}", restored.text().await.unwrap());
+    assert_eq!(
+        s3.get("/drive-media-storage/keep/small").await.body,
+        b"small body"
+    );
+    assert_eq!(s3.get("/drive-media-storage/keep/big").await.body, big);
+    assert_eq!(s3.get("/drive-media-storage/after").await.status, 404);
+    assert_eq!(
+        introspect(&emu, "lasuite", &token).await["username"],
+        "snap",
+        "sessions and tokens come back"
+    );
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "snap", "s").await.status(),
+        200
+    );
+
+    // The library API, with files, on another emulator.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.snapshot");
+    emu.snapshot(&file).await.unwrap();
+    let other = util::start().await;
+    other.restore(&file).await.unwrap();
+    assert_eq!(
+        S3Client::new(&other)
+            .get("/drive-media-storage/keep/small")
+            .await
+            .body,
+        b"small body"
+    );
+
+    for garbage in [&b"not a snapshot"[..], &b""[..]] {
+        let refused = client()
+            .post(format!("{}/_emu/restore", emu.url()))
+            .body(garbage.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400);
+        assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_request");
+    }
+    assert_eq!(
+        s3.get("/drive-media-storage/keep/small").await.body,
+        b"small body",
+        "a refused restore changes nothing"
+    );
+}
