@@ -75,7 +75,7 @@ fn add_blobs(snapshot: &Path, blobs: &[(String, PathBuf)]) -> Result<()> {
 pub async fn restore(app: &AppState, source: &Path) -> Result<()> {
     let path = source.to_path_buf();
     let check = path.clone();
-    let expected = app.db.read(|conn| schema_version(conn)).await?;
+    let expected = app.db.read(schema_version).await?;
     tokio::task::spawn_blocking(move || -> Result<()> {
         let conn = Connection::open_with_flags(&check, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|_| Error::Config("not a lasuite-emu snapshot (not a SQLite file)".into()))?;
