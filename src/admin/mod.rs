@@ -6,6 +6,7 @@ pub mod clock;
 pub mod faults;
 pub mod identities;
 pub mod journal;
+pub mod namespaces;
 pub mod snapshot;
 pub mod state;
 
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/health", get(health))
         .route("/_emu/tokens", post(mint))
         .route("/_emu/reset", post(reset))
+        .route("/_emu/namespaces", post(namespaces::create))
+        .route("/_emu/namespaces/{name}", axum::routing::delete(namespaces::drop))
         .route("/_emu/snapshot", get(download_snapshot))
         .route("/_emu/restore", post(upload_restore))
         .route("/_emu/clock", get(clock::show).post(clock::change))

@@ -488,6 +488,15 @@ pub fn end_user_sessions(tx: &Transaction<'_>, user_id: i64, now: i64) -> Result
 }
 
 /// Deletes a realm with everything in it (names, clients, users, sessions).
+/// Deletes a realm with everything in it: names, clients, users, sessions, codes and tokens.
 pub fn delete_realm(tx: &Transaction<'_>, realm: &str) -> Result<bool> {
+    tx.execute(
+        "DELETE FROM tokens WHERE realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
+        [realm],
+    )?;
+    tx.execute(
+        "DELETE FROM auth_codes WHERE realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
+        [realm],
+    )?;
     Ok(tx.execute("DELETE FROM realms WHERE name = ?1", [realm])? > 0)
 }

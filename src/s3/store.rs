@@ -98,9 +98,12 @@ pub fn bucket_is_empty(conn: &Connection, name: &str) -> Result<bool> {
 }
 
 /// Deletes a bucket with its pending uploads; returns the uploads' part blobs.
+/// Deletes a bucket with its objects and pending uploads; returns their blobs.
 pub fn delete_bucket(tx: &Transaction<'_>, name: &str) -> Result<Vec<String>> {
     let mut stmt = tx.prepare(
-        "SELECT p.blob FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1",
+        "SELECT blob FROM s3_objects WHERE bucket = ?1 AND blob IS NOT NULL
+         UNION ALL
+         SELECT p.blob FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1",
     )?;
     let blobs = stmt
         .query_map([name], |row| row.get(0))?

@@ -690,3 +690,88 @@ async fn a_snapshot_brings_back_tables_and_bodies_after_a_reset() {
         "a refused restore changes nothing"
     );
 }
+
+#[tokio::test]
+async fn namespaces_isolate_parallel_tests_and_drop_cleanly() {
+    let emu = util::start().await;
+    let (status, ns) = admin(&emu, "POST", "/namespaces", Some(json!({"name": "test-42"}))).await;
+    assert_eq!(status, 201, "{ns}");
+    assert_eq!(ns["issuer"], emu.issuer("test-42"));
+    assert!(
+        ns["buckets"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("test-42-drive-media-storage"))
+    );
+
+    // Same users and clients, separate identities, sessions and buckets.
+    let response = client()
+        .post(oidc(&emu, "test-42", "token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "docs"),
+            ("client_secret", SECRET),
+            ("username", "alice"),
+            ("password", "alice"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token: Value = response.json().await.unwrap();
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let inside = introspect(&emu, "test-42", &access).await;
+    assert_eq!(inside["iss"], emu.issuer("test-42"));
+    assert_ne!(
+        inside["sub"],
+        util::claims(&emu.mint_token("docs", "alice").await.unwrap().access_token)["sub"]
+    );
+    assert_eq!(
+        introspect(&emu, "lasuite", &access).await["active"],
+        false,
+        "another issuer"
+    );
+    let s3 = S3Client::new(&emu);
+    assert_eq!(s3.put("/test-42-drive-media-storage/k", b"ns").await.status, 200);
+    assert_eq!(s3.get("/drive-media-storage/k").await.status, 404);
+
+    assert_eq!(
+        admin(&emu, "POST", "/namespaces", Some(json!({"name": "test-42"})))
+            .await
+            .0,
+        409
+    );
+    assert_eq!(admin(&emu, "DELETE", "/namespaces/test-42", None).await.0, 204);
+    let gone = client()
+        .post(oidc(&emu, "test-42", "token/introspect"))
+        .form(&[
+            ("client_id", "drive"),
+            ("client_secret", SECRET),
+            ("token", access.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404, "the realm is gone");
+    assert_eq!(
+        s3.send("HEAD", "/test-42-drive-media-storage", &[], &[], b"")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(admin(&emu, "DELETE", "/namespaces/test-42", None).await.0, 404);
+    assert_eq!(
+        admin(&emu, "DELETE", "/namespaces/lasuite", None).await.0,
+        409,
+        "fixture realms go with reset only"
+    );
+    for bad in ["", "UPPER", "-x", "a/b", &"n".repeat(41)] {
+        assert_eq!(
+            admin(&emu, "POST", "/namespaces", Some(json!({"name": bad})))
+                .await
+                .0,
+            400,
+            "{bad:?}"
+        );
+    }
+}
