@@ -20,8 +20,13 @@ pub struct App {
     pub keys: Keys,
     /// The only source of "now" (shared with the S3 store).
     pub clock: Arc<Clock>,
-    /// The fixture set applied at start (the default with `--fixtures` layered over it).
-    pub fixtures: FixtureSet,
+    /// The fixture set reset returns to: the default with `--fixtures` files layered over it,
+    /// replaced when a watched file changes.
+    pub fixtures: RwLock<Arc<FixtureSet>>,
+    /// The `--fixtures` files, watched for changes.
+    pub fixture_files: Vec<std::path::PathBuf>,
+    /// Bearer key the control plane requires (set when listening beyond loopback).
+    pub admin_key: Option<String>,
     /// Realms and clients in memory, rebuilt from the db whenever they change.
     pub directory: RwLock<Arc<Directory>>,
     /// The S3 service and its store.
@@ -33,6 +38,11 @@ pub struct App {
 }
 
 impl App {
+    /// The current fixture set.
+    pub fn fixtures(&self) -> Arc<FixtureSet> {
+        Arc::clone(&self.fixtures.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// The current realms and clients.
     pub fn directory(&self) -> Arc<Directory> {
         Arc::clone(&self.directory.read().unwrap_or_else(PoisonError::into_inner))

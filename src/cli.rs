@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// repeatable.
     #[arg(long = "fixtures", env = "LASUITE_EMU_FIXTURES", value_delimiter = ',')]
     pub fixtures: Vec<PathBuf>,
+    /// Bearer key the control plane (`/_emu`) requires [default: none on loopback, a generated
+    /// one, printed at start, when listening on any other address].
+    #[arg(long, env = "LASUITE_EMU_ADMIN_KEY")]
+    pub admin_key: Option<String>,
     /// Once serving, write JSON {"url": ..., "pid": ...} to this file.
     #[arg(long, env = "LASUITE_EMU_READY_FILE")]
     pub ready_file: Option<PathBuf>,

@@ -24,6 +24,10 @@ pub struct Config {
     pub storage: Storage,
     /// The embedded default with every extra fixture already layered over it.
     pub fixtures: FixtureSet,
+    /// The fixture files layered over the default (watched while serving).
+    pub fixture_files: Vec<PathBuf>,
+    /// Bearer key for the control plane; generated when listening beyond loopback.
+    pub admin_key: Option<String>,
     pub ready_file: Option<PathBuf>,
 }
 
@@ -35,6 +39,8 @@ impl Default for Config {
             public_url: None,
             storage: Storage::Ephemeral,
             fixtures: FixtureSet::default_set(),
+            fixture_files: Vec::new(),
+            admin_key: None,
             ready_file: None,
         }
     }
@@ -60,6 +66,8 @@ impl Config {
                 Storage::Dir(args.data.clone())
             },
             fixtures,
+            fixture_files: args.fixtures.clone(),
+            admin_key: args.admin_key.clone().filter(|k| !k.is_empty()),
             ready_file: args.ready_file.clone(),
         })
     }

@@ -105,7 +105,11 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn fixture_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
         match FixtureSet::load(path.as_ref()) {
-            Ok(set) => self.config.fixtures.merge(set),
+            Ok(set) => {
+                self.config.fixtures.merge(set);
+                // Watched while serving, as `--fixtures` files are.
+                self.config.fixture_files.push(path.as_ref().to_path_buf());
+            }
             Err(error) => self.fixture_error = Some(error),
         }
         self
@@ -118,6 +122,13 @@ impl EmulatorBuilder {
             Ok(set) => self.config.fixtures.merge(set),
             Err(error) => self.fixture_error = Some(error),
         }
+        self
+    }
+
+    /// Require this bearer key on the control plane (`/_emu`), even on loopback.
+    #[must_use]
+    pub fn admin_key(mut self, key: &str) -> Self {
+        self.config.admin_key = Some(key.to_owned());
         self
     }
 
@@ -193,6 +204,12 @@ impl RunningEmulator {
             .map_err(|e| Error::Config(format!("{}: {}", e.error, e.description)))
     }
 
+    /// The key the control plane requires, if any (set, or generated when listening beyond
+    /// loopback).
+    pub fn admin_key(&self) -> Option<&str> {
+        self.inner.app().admin_key.as_deref()
+    }
+
     /// The S3 endpoint (the same origin: path-style buckets on the main port).
     pub fn s3_endpoint(&self) -> &str {
         self.url()
@@ -202,7 +219,7 @@ impl RunningEmulator {
     pub fn s3_credentials(&self) -> Vec<(String, String)> {
         self.inner
             .app()
-            .fixtures
+            .fixtures()
             .s3
             .credentials
             .iter()

@@ -58,6 +58,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let listening: Vec<String> = running.local_addrs().iter().map(ToString::to_string).collect();
+    if let Some(key) = &running.app().admin_key {
+        // Printed before Ready: a harness that waits for Ready has the key by then.
+        println!("Admin key for /_emu (Authorization: Bearer ...): {key}");
+    }
     println!(
         "Ready. lasuite-emu {} serving {} (listening on {}; data: {storage})",
         env!("CARGO_PKG_VERSION"),

@@ -92,9 +92,17 @@ pub async fn start(config: Config) -> Result<Running> {
         .public_url
         .clone()
         .unwrap_or_else(|| default_public_url(addrs[0]));
+    // The control plane can reset or read everything: beyond loopback it needs a key.
+    let admin_key = config.admin_key.clone().or_else(|| {
+        addrs
+            .iter()
+            .any(|a| !a.ip().is_loopback())
+            .then(|| crate::oidc::tokens::random_id(24))
+    });
 
     // Opening SQLite, reading keys and applying fixtures are blocking work.
-    let prepared = tokio::task::spawn_blocking(move || prepare_state(config, public_url)).await??;
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare_state(config, public_url, admin_key)).await??;
     let (app, data_dir, tempdir, ready_file) = prepared;
 
     let router = router(Arc::clone(&app));
@@ -120,6 +128,9 @@ pub async fn start(config: Config) -> Result<Running> {
         });
     }
 
+    if !app.fixture_files.is_empty() {
+        tasks.spawn(crate::admin::reload::watch(Arc::clone(&app), stopped.clone()));
+    }
     if let Some(path) = ready_file {
         let body = json!({"url": app.public_url, "pid": std::process::id()}).to_string();
         write_ready_file(&path, &body).await?;
@@ -136,7 +147,7 @@ pub async fn start(config: Config) -> Result<Running> {
 
 type Prepared = (AppState, PathBuf, Option<tempfile::TempDir>, Option<PathBuf>);
 
-fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
+fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) -> Result<Prepared> {
     let (data_dir, tempdir, keys) = match &config.storage {
         Storage::Dir(dir) => {
             std::fs::create_dir_all(dir)
@@ -170,7 +181,9 @@ fn prepare_state(config: Config, public_url: String) -> Result<Prepared> {
         db,
         keys,
         clock,
-        fixtures: config.fixtures,
+        fixtures: RwLock::new(Arc::new(config.fixtures)),
+        fixture_files: config.fixture_files,
+        admin_key,
         directory: RwLock::new(Arc::new(directory)),
         s3,
         journal: Default::default(),
@@ -214,10 +227,15 @@ pub fn router(app: AppState) -> Router {
         .merge(web::routes())
         .fallback(dispatch_unrouted)
         .method_not_allowed_fallback(method_not_allowed)
-        // Outermost first: the journal records everything, injected faults included.
+        // Each layer wraps those before it: the journal, last, sees every request, refusals by
+        // the admin key and injected faults included.
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             admin::faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            admin::require_key,
         ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),

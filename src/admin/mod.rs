@@ -7,6 +7,7 @@ pub mod faults;
 pub mod identities;
 pub mod journal;
 pub mod namespaces;
+pub mod reload;
 pub mod snapshot;
 pub mod state;
 
@@ -41,6 +42,35 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/_emu/faults/{id}", axum::routing::delete(faults::remove))
         .merge(identities::routes())
+}
+
+/// Middleware: when the emulator has an admin key, every `/_emu` request but the health check
+/// must carry it as `Authorization: Bearer <key>`.
+pub async fn require_key(
+    State(app): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let guarded = path.starts_with("/_emu") && path != "/_emu/health";
+    let Some(key) = app.admin_key.as_deref().filter(|_| guarded) else {
+        return next.run(req).await;
+    };
+    let given = crate::oidc::bearer_token(req.headers());
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
+        return next.run(req).await;
+    }
+    let mut error = admin_error(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "The control plane needs the admin key printed at start: Authorization: Bearer <key>".into(),
+    );
+    error.www_authenticate = Some("Bearer realm=\"lasuite-emu admin\"".into());
+    error.into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A JSON body whose rejection (bad JSON, unknown field, wrong content type) is an OAuth-style

@@ -41,7 +41,7 @@ fn check_name(name: &str) -> Result<(), OAuthError> {
 
 /// The buckets of a namespace: the fixture's, prefixed.
 fn buckets(app: &AppState, name: &str) -> Vec<BucketFixture> {
-    app.fixtures
+    app.fixtures()
         .s3
         .buckets
         .iter()
@@ -66,8 +66,8 @@ pub async fn create(
             format!("realm {name} exists"),
         ));
     }
-    let template = app
-        .fixtures
+    let fixtures = app.fixtures();
+    let template = fixtures
         .realms
         .first()
         .ok_or_else(|| OAuthError::invalid_request("the fixture has no realm to copy"))?;
@@ -110,7 +110,7 @@ pub async fn create(
 
 /// `DELETE /_emu/namespaces/{name}`: the realm and its buckets, with everything in them.
 pub async fn drop(State(app): State<AppState>, Path(name): Path<String>) -> Result<Response, OAuthError> {
-    if app.fixtures.realms.iter().any(|r| r.name == name) {
+    if app.fixtures().realms.iter().any(|r| r.name == name) {
         return Err(admin_error(
             StatusCode::CONFLICT,
             "conflict",

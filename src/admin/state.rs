@@ -8,7 +8,7 @@ use crate::db::state::clear_all;
 /// system again. Runtime changes (users, namespaces, fixtures applied through `/_emu`) go too.
 pub async fn reset(app: &AppState) -> crate::Result<()> {
     app.clock.reset();
-    let fixtures = app.fixtures.clone();
+    let fixtures = app.fixtures();
     let now = app.clock.now();
     app.db
         .write(move |tx| {

@@ -775,3 +775,120 @@ async fn namespaces_isolate_parallel_tests_and_drop_cleanly() {
         );
     }
 }
+
+#[tokio::test]
+async fn beyond_loopback_the_control_plane_needs_the_admin_key() {
+    let emu = lasuite_emu::Emulator::builder()
+        .listen("0.0.0.0:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let key = emu.admin_key().expect("a key is generated").to_owned();
+    let url = format!("http://127.0.0.1:{}", emu.local_addrs()[0].port());
+    let refused = client().post(format!("{url}/_emu/reset")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "unauthorized");
+    let wrong = client()
+        .post(format!("{url}/_emu/reset"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let allowed = client()
+        .post(format!("{url}/_emu/reset"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        client()
+            .get(format!("{url}/_emu/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "health stays open"
+    );
+    // The issuer and S3 are not behind the key.
+    assert_eq!(
+        client()
+            .get(format!("{url}/realms/lasuite/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // On loopback, no key unless one is set.
+    assert!(util::start().await.admin_key().is_none());
+    let keyed = lasuite_emu::Emulator::builder()
+        .admin_key("s3cret")
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        client()
+            .get(format!("{}/_emu/clock", keyed.url()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn fixture_files_are_watched_and_reapplied_on_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("extra.toml");
+    std::fs::write(&file, "[[realms]]\nname = \"lasuite\"\n[[realms.users]]\nusername = \"first\"\npassword = \"f\"\nemail = \"first@example.com\"\n").unwrap();
+    let emu = lasuite_emu::Emulator::builder()
+        .fixture_file(&file)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "first", "f").await.status(),
+        200
+    );
+
+    // A new user appears within a few polls of the change (bounded wait, not a timing check).
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // a distinct modification time
+    std::fs::write(&file, "[[realms]]\nname = \"lasuite\"\n[[realms.users]]\nusername = \"second\"\npassword = \"s\"\nemail = \"second@example.com\"\n").unwrap();
+    let mut appeared = false;
+    for _ in 0..100 {
+        if password_grant(&emu, "docs", SECRET, "second", "s").await.status() == 200 {
+            appeared = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(appeared, "the changed fixture file was applied");
+    // ...and it is what reset returns to.
+    emu.reset().await.unwrap();
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "second", "s").await.status(),
+        200
+    );
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "first", "f").await.status(),
+        401
+    );
+
+    // A broken file is reported and changes nothing.
+    std::fs::write(&file, "[[realms]]\nname = \"lasuite\"\nbogus = 1\n").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        password_grant(&emu, "docs", SECRET, "second", "s").await.status(),
+        200
+    );
+}
