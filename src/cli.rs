@@ -25,6 +25,239 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the environment block that points a local Docs or Drive at this emulator.
     Env(EnvArgs),
+    /// Reset a running emulator to its fixture state.
+    Reset(Target),
+    /// Download the whole state of a running emulator to one file.
+    Snapshot {
+        /// Where to write the snapshot.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Replace the whole state of a running emulator with a snapshot file.
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Apply a fixture file (TOML or JSON) to a running emulator.
+    Apply {
+        file: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// List, add, update, remove or log out users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// List, add, update or remove clients.
+    Client {
+        #[command(subcommand)]
+        action: ClientAction,
+    },
+    /// Show (or clear) the request journal.
+    Journal(JournalArgs),
+    /// Inject, list or clear faults.
+    Fault {
+        #[command(subcommand)]
+        action: FaultAction,
+    },
+    /// Show or move the emulator's clock.
+    Clock {
+        #[command(subcommand)]
+        action: Option<ClockAction>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Revoke an access or refresh token.
+    Revoke {
+        token: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Create or drop a namespace (an isolated realm and buckets).
+    Namespace {
+        #[command(subcommand)]
+        action: NamespaceAction,
+    },
+}
+
+/// Which running emulator a control-plane command talks to.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Base URL of the running emulator.
+    #[arg(
+        long,
+        env = "LASUITE_EMU_URL",
+        default_value = "http://127.0.0.1:8990",
+        global = true
+    )]
+    pub url: String,
+    /// Its admin key, when it has one.
+    #[arg(long, env = "LASUITE_EMU_ADMIN_KEY", global = true)]
+    pub admin_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    pub username: String,
+    #[arg(long)]
+    pub password: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+    /// Default: a UUID derived from realm and username.
+    #[arg(long)]
+    pub sub: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    List {
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    Add {
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        user: UserArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    Update {
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        user: UserArgs,
+        #[command(flatten)]
+        target: Target,
+    },
+    Remove {
+        username: String,
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// End every SSO session of the user (their tokens stop introspecting as active).
+    Logout {
+        username: String,
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientAction {
+    List {
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Add or update a client (`--secret` omitted: a public client).
+    Put {
+        client_id: String,
+        #[arg(long)]
+        secret: Option<String>,
+        /// Allowed redirect URI pattern (repeatable; none: any URI on this machine).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    Remove {
+        client_id: String,
+        #[arg(long, default_value = "lasuite")]
+        realm: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Path prefix.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Exact status or class (4xx, 5xx).
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub client: Option<String>,
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Empty the journal instead of showing it.
+    #[arg(long)]
+    pub clear: bool,
+    #[command(flatten)]
+    pub target: Target,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultAction {
+    Add {
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        method: Option<String>,
+        /// Path prefix.
+        #[arg(long)]
+        path: Option<String>,
+        #[arg(long)]
+        count: Option<u32>,
+        #[arg(long)]
+        status: Option<u16>,
+        /// Protocol error code (invalid_grant, SlowDown, ...).
+        #[arg(long)]
+        error: Option<String>,
+        #[arg(long)]
+        delay_ms: Option<u64>,
+        #[command(flatten)]
+        target: Target,
+    },
+    List(Target),
+    Clear(Target),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    Advance { secs: i64 },
+    FreezeAt { unix: i64 },
+    Offset { secs: i64 },
+    Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NamespaceAction {
+    Create {
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    Drop {
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

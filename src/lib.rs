@@ -21,6 +21,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod ctl;
 pub mod db;
 pub mod envblock;
 pub mod error;

@@ -36,6 +36,9 @@ fn main() -> ExitCode {
             print!("{}", lasuite_emu::envblock::env_block(args.app, &args.url));
             Ok(())
         }
+        Some(other) => runtime
+            .block_on(lasuite_emu::ctl::run(other))
+            .unwrap_or_else(|| Err("unknown command".into())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

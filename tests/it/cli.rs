@@ -156,3 +156,138 @@ fn the_env_command_prints_blocks_for_docs_and_drive() {
     let bad = Command::new(BIN).args(["env", "keycloak"]).output().unwrap();
     assert!(!bad.status.success());
 }
+
+/// Runs the binary with `args` against `url`; returns (success, stdout, stderr).
+async fn ctl(url: &str, args: &[&str]) -> (bool, String, String) {
+    let mut command = Command::new(BIN);
+    command.args(args).env("LASUITE_EMU_URL", url);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn every_control_plane_endpoint_has_a_cli_command() {
+    let emu = util::start().await;
+    let url = emu.url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |r: (bool, String, String)| {
+        assert!(r.0, "stdout: {}\nstderr: {}", r.1, r.2);
+        r.1
+    };
+
+    let added = ok(ctl(
+        &url,
+        &[
+            "user",
+            "add",
+            "zoe",
+            "--password",
+            "z",
+            "--email",
+            "zoe@example.com",
+        ],
+    )
+    .await);
+    assert!(added.contains("\"username\": \"zoe\""), "{added}");
+    assert!(ok(ctl(&url, &["user", "list"]).await).contains("zoe@example.com"));
+    ok(ctl(
+        &url,
+        &[
+            "user",
+            "update",
+            "zoe",
+            "--password",
+            "z2",
+            "--email",
+            "zoe@new.example",
+        ],
+    )
+    .await);
+    ok(ctl(
+        &url,
+        &[
+            "client",
+            "put",
+            "grist",
+            "--secret",
+            "g",
+            "--redirect-uri",
+            "http://localhost:9000/*",
+        ],
+    )
+    .await);
+    assert!(ok(ctl(&url, &["client", "list"]).await).contains("grist"));
+    let token = emu.mint_token("grist", "zoe").await.unwrap();
+    ok(ctl(&url, &["user", "logout", "zoe"]).await);
+    assert_eq!(
+        introspect(&emu, "lasuite", &token.access_token).await["active"],
+        false
+    );
+    ok(ctl(
+        &url,
+        &[
+            "revoke",
+            &emu.mint_token("docs", "bob").await.unwrap().access_token,
+        ],
+    )
+    .await);
+    ok(ctl(&url, &["client", "remove", "grist"]).await);
+    ok(ctl(&url, &["user", "remove", "zoe"]).await);
+
+    assert!(ok(ctl(&url, &["clock"]).await).contains("\"now\""));
+    let advanced = ok(ctl(&url, &["clock", "advance", "60"]).await);
+    assert!(advanced.contains("\"offset\": 60"), "{advanced}");
+    ok(ctl(&url, &["clock", "reset"]).await);
+
+    ok(ctl(&url, &["fault", "add", "--service", "s3", "--error", "SlowDown"]).await);
+    assert!(ok(ctl(&url, &["fault", "list"]).await).contains("SlowDown"));
+    ok(ctl(&url, &["fault", "clear"]).await);
+    assert!(ok(ctl(&url, &["journal", "--service", "admin", "--limit", "5"]).await).contains("\"entries\""));
+    ok(ctl(&url, &["journal", "--clear"]).await);
+
+    let fixture = dir.path().join("more.toml");
+    std::fs::write(&fixture, "[[realms]]\nname = \"lasuite\"\n[[realms.users]]\nusername = \"yann\"\npassword = \"y\"\nemail = \"yann@example.com\"\n").unwrap();
+    ok(ctl(&url, &["apply", fixture.to_str().unwrap()]).await);
+    let snapshot = dir.path().join("state.db");
+    ok(ctl(&url, &["snapshot", "--out", snapshot.to_str().unwrap()]).await);
+    ok(ctl(&url, &["reset"]).await);
+    ok(ctl(&url, &["restore", snapshot.to_str().unwrap()]).await);
+    assert!(
+        ok(ctl(&url, &["user", "list"]).await).contains("yann"),
+        "restored"
+    );
+    ok(ctl(&url, &["namespace", "create", "cli-ns"]).await);
+    ok(ctl(&url, &["namespace", "drop", "cli-ns"]).await);
+
+    let (success, _, stderr) = ctl(
+        &url,
+        &[
+            "user",
+            "add",
+            "x",
+            "--password",
+            "x",
+            "--email",
+            "x",
+            "--realm",
+            "nope",
+        ],
+    )
+    .await;
+    assert!(!success);
+    assert!(
+        stderr.contains("404") && stderr.contains("Realm does not exist"),
+        "{stderr}"
+    );
+    let (success, _, stderr) = ctl("http://127.0.0.1:9", &["reset"]).await;
+    assert!(
+        !success && stderr.contains("cannot reach the emulator"),
+        "{stderr}"
+    );
+}
