@@ -11,7 +11,7 @@ test:
 # Formatting, lints, tests: what a change must pass.
 check:
     cargo fmt --all -- --check
-    cargo clippy --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets -- -D warnings
     cargo test
 
 # The real-client suite (Python: mozilla-django-oidc, django-lasuite) against the binary.

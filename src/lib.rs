@@ -1,15 +1,47 @@
 //! lasuite-emu: one process that emulates the three servers of La Suite's Docs -> Drive -> S3
 //! flow: a Keycloak-compatible OIDC issuer, an S3 store, and Drive's external API.
 //!
-//! The library is what tests use to run an emulator in-process:
+//! The library is what tests use to run an emulator in-process (state in a temporary
+//! directory, a free port, ready in milliseconds):
 //!
-//! ```no_run
-//! # async fn example() -> lasuite_emu::Result<()> {
-//! let emu = lasuite_emu::Emulator::builder().start().await?; // ephemeral, free port
-//! let issuer = emu.issuer("lasuite"); // http://127.0.0.1:PORT/realms/lasuite
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> lasuite_emu::Result<()> {
+//! let emu = lasuite_emu::Emulator::builder().start().await?;
+//! assert!(emu.issuer("lasuite").ends_with("/realms/lasuite"));
+//!
+//! // A token for alice as the Docs client, without a browser.
 //! let tokens = emu.mint_token("docs", "alice").await?;
-//! assert!(!tokens.access_token.is_empty());
+//! assert!(tokens.expires_in >= 900);
+//!
+//! // Move time to expire it, then go back to the fixture state.
+//! emu.clock().advance(24 * 3600);
+//! emu.reset().await?;
 //! emu.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Fixtures layer over the embedded default:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> lasuite_emu::Result<()> {
+//! let emu = lasuite_emu::Emulator::builder()
+//!     .fixture_toml(
+//!         r#"
+//!         [[realms]]
+//!         name = "lasuite"
+//!         [[realms.users]]
+//!         username = "carol"
+//!         password = "carol"
+//!         email = "carol@example.com"
+//!         "#,
+//!     )
+//!     .frozen_clock(1_900_000_000)
+//!     .start()
+//!     .await?;
+//! let tokens = emu.mint_token("drive", "carol").await?;
+//! assert!(!tokens.access_token.is_empty());
 //! # Ok(()) }
 //! ```
 //!

@@ -194,7 +194,7 @@ async fn health(State(app): State<AppState>) -> Result<Response, OAuthError> {
         "public_url": app.public_url,
         "services": {
             "oidc": {"status": "ready", "realms": realms, "keys": format!("{:?}", app.keys.source)},
-            "s3": {"status": "not_implemented"},
+            "s3": {"status": "ready", "buckets": app.s3.store.bucket_names()},
             "drive": {"status": "not_implemented"},
         },
     }))

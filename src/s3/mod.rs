@@ -66,6 +66,19 @@ impl Store {
             .cloned()
     }
 
+    /// Every bucket's name, sorted.
+    pub fn bucket_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .buckets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Rebuilds the in-memory buckets: call after changing one.
     pub async fn refresh_buckets(&self) -> crate::Result<()> {
         let buckets = self.db.read(store::list_buckets).await?;

@@ -22,6 +22,8 @@ async fn health_reports_each_service_once_ready() {
         serde_json::json!(["lasuite", "drive", "impress"])
     );
     assert_eq!(health["public_url"], emu.url());
+    assert_eq!(health["services"]["s3"]["status"], "ready");
+    assert_eq!(health["services"]["s3"]["buckets"][0], "docs-media-storage");
 }
 
 #[tokio::test]
