@@ -176,6 +176,19 @@ def main():
     finally:
         stop(proc)
     moto_rate = s3bench.moto_put_rate(args.seconds, args.connections, args.threads)
+    inprocess = json.loads(
+        subprocess.run(
+            ["cargo", "bench", "--quiet", "--bench", "inprocess"], capture_output=True, text=True, check=True
+        ).stdout.strip().splitlines()[-1]
+    )
+    fixture_rows = [
+        ("in-process start to ready (median of 20)", f"{inprocess['inprocess_start_ms']:.1f} ms", "<= 5 ms"),
+        ("reset of the default fixture (median of 20)", f"{inprocess['reset_ms']:.1f} ms", "<= 5 ms"),
+        ("memory of one idle in-process emulator", f"{inprocess['rss_one_mib']:.1f} MiB", ""),
+        ("100 idle in-process emulators", f"{inprocess['rss_hundred_mib']:.0f} MiB", "<= 1024 MiB"),
+        (f"snapshot, 10,000 objects ({inprocess['snapshot_10k_mib']:.0f} MiB file)", f"{inprocess['snapshot_10k_ms']:.0f} ms", ""),
+        ("restore of that snapshot", f"{inprocess['restore_10k_ms']:.0f} ms", ""),
+    ]
     if moto_rate:
         s3_rows.append(("moto_server PutObject 1 KiB/s, same load", f"{moto_rate:,.0f}", ""))
         s3_rows.append(("  ratio lasuite-emu / moto", f"{put_rate / moto_rate:,.1f}x", ">= 20x"))
@@ -189,6 +202,7 @@ def main():
         (f"introspections/s ({args.connections} conns, p99 {introspect_p99})", f"{introspect_rate:,.0f}", ">= 20,000"),
         (f"token requests/s, client_credentials (p99 {token_p99})", f"{token_rate:,.0f}", ""),
         *s3_rows,
+        *fixture_rows,
     ]
     width = max(len(r[0]) for r in rows)
     print(f"\nlasuite-emu benchmark ({os.cpu_count()} cores, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s)\n")

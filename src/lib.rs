@@ -237,6 +237,12 @@ impl RunningEmulator {
             .map_err(|e| Error::Config(format!("{}: {}", e.error, e.description)))
     }
 
+    /// The emulator's shared state, for benchmarks and white-box tests (not a stable API).
+    #[doc(hidden)]
+    pub fn app(&self) -> &app::AppState {
+        self.inner.app()
+    }
+
     /// The key the control plane requires, if any (set, or generated when listening beyond
     /// loopback).
     pub fn admin_key(&self) -> Option<&str> {

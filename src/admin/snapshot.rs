@@ -40,8 +40,13 @@ pub async fn snapshot(app: &AppState, dest: &Path) -> Result<()> {
 
 fn add_blobs(snapshot: &Path, blobs: &[(String, PathBuf)]) -> Result<()> {
     let conn = Connection::open(snapshot)?;
+    // A fresh file that is thrown away if anything fails: no journal, one transaction, one
+    // sync at the end (10,000 bodies would otherwise be 10,000 commits).
     conn.execute_batch(
-        "CREATE TABLE snapshot_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+        "PRAGMA journal_mode = OFF;
+         PRAGMA synchronous = OFF;
+         BEGIN;
+         CREATE TABLE snapshot_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
          CREATE TABLE snapshot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     )?;
     conn.execute(
@@ -68,7 +73,12 @@ fn add_blobs(snapshot: &Path, blobs: &[(String, PathBuf)]) -> Result<()> {
         )?;
         io::copy(&mut file, &mut blob).map_err(|e| Error::io("copying an object body", e))?;
     }
-    Ok(())
+    conn.execute_batch("COMMIT;")?;
+    conn.cache_flush()?;
+    drop(conn);
+    std::fs::File::open(snapshot)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("syncing the snapshot", e))
 }
 
 /// Replaces the whole state with the snapshot at `source`.
