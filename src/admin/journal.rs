@@ -172,7 +172,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
 async fn identify(req: Request, service: &str) -> (Request, Option<String>, Option<String>) {
     let basic = basic_user(req.headers());
     if service == "s3" {
-        let key = s3_access_key(&req_uri_and_headers(&req));
+        let key = s3_access_key(req.uri().query().unwrap_or(""), req.headers());
         return (req, key, None);
     }
     let is_form = req
@@ -206,12 +206,8 @@ async fn identify(req: Request, service: &str) -> (Request, Option<String>, Opti
     (Request::from_parts(parts, Body::from(bytes)), client, user)
 }
 
-fn req_uri_and_headers(req: &Request) -> (String, HeaderMap) {
-    (req.uri().query().unwrap_or("").to_owned(), req.headers().clone())
-}
-
 /// The access key of a SigV4 `Authorization` header or `X-Amz-Credential` query parameter.
-fn s3_access_key((query, headers): &(String, HeaderMap)) -> Option<String> {
+fn s3_access_key(query: &str, headers: &HeaderMap) -> Option<String> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
