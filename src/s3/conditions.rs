@@ -13,6 +13,23 @@ pub struct Conditions<'a> {
     pub if_unmodified_since: Option<&'a Timestamp>,
 }
 
+impl<'a> Conditions<'a> {
+    /// From the four fields every s3s input with conditions has.
+    pub fn new(
+        if_match: &'a Option<ETagCondition>,
+        if_none_match: &'a Option<ETagCondition>,
+        if_modified_since: &'a Option<Timestamp>,
+        if_unmodified_since: &'a Option<Timestamp>,
+    ) -> Self {
+        Self {
+            if_match: if_match.as_ref(),
+            if_none_match: if_none_match.as_ref(),
+            if_modified_since: if_modified_since.as_ref(),
+            if_unmodified_since: if_unmodified_since.as_ref(),
+        }
+    }
+}
+
 pub fn unix(timestamp: &Timestamp) -> i64 {
     time::OffsetDateTime::from(timestamp.clone()).unix_timestamp()
 }

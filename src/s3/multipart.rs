@@ -7,18 +7,18 @@ use s3s::dto::{
     AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput,
     CompleteMultipartUploadOutput, CopyPartResult, CopySource, CreateMultipartUploadInput,
     CreateMultipartUploadOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListPartsInput,
-    ListPartsOutput, MultipartUpload, Part, StorageClass, StreamingBlob, UploadPartCopyInput,
-    UploadPartCopyOutput, UploadPartInput, UploadPartOutput,
+    ListPartsOutput, MultipartUpload, Part, StorageClass, UploadPartCopyInput, UploadPartCopyOutput,
+    UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::Store;
-use super::checksums::{Wanted, set_checksums};
+use super::checksums::set_checksums;
 use super::conditions::{self, Conditions};
 use super::errors::io_error;
 use super::listing::url_encode;
 use super::model::{NewVersion, ObjectHeaders, PartRecord, Upload, UploadHeaders};
-use super::objects::{DEFAULT_CONTENT_TYPE, MAX_PUT_SIZE, check_key, etag, hex, timestamp, written_version};
+use super::objects::{DEFAULT_CONTENT_TYPE, check_key, etag, hex, timestamp, written_version};
 use super::store;
 
 /// S3's minimum size of every part but the last.
@@ -107,29 +107,16 @@ impl Store {
             .as_ref()
             .map(|a| a.as_str().to_owned())
             .or(upload.headers.checksum_algorithm.clone());
-        let mut wanted = Wanted::from_headers(&req.headers, algorithm.as_deref());
-        let body = input
-            .body
-            .take()
-            .unwrap_or_else(|| StreamingBlob::from(s3s::Body::empty()));
-        let written = self.blobs.write(body, wanted.hasher(), MAX_PUT_SIZE).await?;
-        if let Some(length) = input.content_length
-            && u64::try_from(length).ok() != Some(written.size)
-        {
-            self.blobs.remove(vec![written.name]).await;
-            return Err(s3_error!(
-                IncompleteBody,
-                "The request body was shorter than its Content-Length."
-            ));
-        }
-        wanted.add_trailers(req.trailing_headers.as_ref().and_then(s3s::TrailingHeaders::take));
-        let checksums = match wanted.verify(&written.md5, &written.checksums) {
-            Ok(checksums) => checksums,
-            Err(error) => {
-                self.blobs.remove(vec![written.name]).await;
-                return Err(error);
-            }
-        };
+        let body = input.body.take();
+        let (written, checksums) = self
+            .receive(
+                &req.headers,
+                req.trailing_headers.as_ref(),
+                body,
+                input.content_length,
+                algorithm.as_deref(),
+            )
+            .await?;
         let part = PartRecord {
             part_number: input.part_number,
             size: i64::try_from(written.size).unwrap_or(i64::MAX),
@@ -189,12 +176,12 @@ impl Store {
             .readable(&source_bucket.name, key, version_id.as_deref())
             .await?;
         conditions::check_copy_source(
-            &Conditions {
-                if_match: input.copy_source_if_match.as_ref(),
-                if_none_match: input.copy_source_if_none_match.as_ref(),
-                if_modified_since: input.copy_source_if_modified_since.as_ref(),
-                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-            },
+            &Conditions::new(
+                &input.copy_source_if_match,
+                &input.copy_source_if_none_match,
+                &input.copy_source_if_modified_since,
+                &input.copy_source_if_unmodified_since,
+            ),
             &source.etag,
             source.last_modified,
         )?;

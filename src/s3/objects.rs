@@ -177,32 +177,17 @@ impl Store {
             expires: input.expires.as_ref().map(conditions::unix),
             metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
         };
-        let mut wanted = Wanted::from_headers(
-            &req.headers,
-            input.checksum_algorithm.as_ref().map(|a| a.as_str()),
-        );
-        let body = input
-            .body
-            .take()
-            .unwrap_or_else(|| StreamingBlob::from(s3s::Body::empty()));
-        let written = self.blobs.write(body, wanted.hasher(), MAX_PUT_SIZE).await?;
-        if let Some(length) = input.content_length
-            && u64::try_from(length).ok() != Some(written.size)
-        {
-            self.blobs.remove(vec![written.name]).await;
-            return Err(s3_error!(
-                IncompleteBody,
-                "The request body was shorter than its Content-Length."
-            ));
-        }
-        wanted.add_trailers(req.trailing_headers.as_ref().and_then(s3s::TrailingHeaders::take));
-        let checksums = match wanted.verify(&written.md5, &written.checksums) {
-            Ok(checksums) => checksums,
-            Err(error) => {
-                self.blobs.remove(vec![written.name]).await;
-                return Err(error);
-            }
-        };
+        let body = input.body.take();
+        let algorithm = input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
+        let (written, checksums) = self
+            .receive(
+                &req.headers,
+                req.trailing_headers.as_ref(),
+                body,
+                input.content_length,
+                algorithm.as_deref(),
+            )
+            .await?;
         let new = NewVersion {
             size: i64::try_from(written.size).unwrap_or(i64::MAX),
             etag: hex(&written.md5),
@@ -219,6 +204,37 @@ impl Store {
         };
         set_checksums!(output, &new.checksums);
         Ok(S3Response::new(output))
+    }
+
+    /// Receives a request body into a new blob: streamed and hashed, checked against its
+    /// Content-Length, `Content-MD5`, checksum headers and aws-chunked trailers. On any
+    /// failure the blob is removed. Returns the blob and the checksums to store.
+    pub(super) async fn receive(
+        &self,
+        headers: &HeaderMap,
+        trailers: Option<&s3s::TrailingHeaders>,
+        body: Option<StreamingBlob>,
+        content_length: Option<i64>,
+        algorithm: Option<&str>,
+    ) -> S3Result<(super::blobs::Written, super::model::Checksums)> {
+        let mut wanted = Wanted::from_headers(headers, algorithm);
+        let body = body.unwrap_or_else(|| StreamingBlob::from(s3s::Body::empty()));
+        let written = self.blobs.write(body, wanted.hasher(), MAX_PUT_SIZE).await?;
+        if content_length.is_some_and(|length| u64::try_from(length).ok() != Some(written.size)) {
+            self.blobs.remove(vec![written.name]).await;
+            return Err(s3_error!(
+                IncompleteBody,
+                "The request body was shorter than its Content-Length."
+            ));
+        }
+        wanted.add_trailers(trailers.and_then(s3s::TrailingHeaders::take));
+        match wanted.verify(&written.md5, &written.checksums) {
+            Ok(checksums) => Ok((written, checksums)),
+            Err(error) => {
+                self.blobs.remove(vec![written.name]).await;
+                Err(error)
+            }
+        }
     }
 
     /// Stores a new latest version whose blob is already in place; deletes replaced blobs.
@@ -254,12 +270,12 @@ impl Store {
             .readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
         conditions::check_read(
-            &Conditions {
-                if_match: input.if_match.as_ref(),
-                if_none_match: input.if_none_match.as_ref(),
-                if_modified_since: input.if_modified_since.as_ref(),
-                if_unmodified_since: input.if_unmodified_since.as_ref(),
-            },
+            &Conditions::new(
+                &input.if_match,
+                &input.if_none_match,
+                &input.if_modified_since,
+                &input.if_unmodified_since,
+            ),
             &version.etag,
             version.last_modified,
         )?;
@@ -311,12 +327,12 @@ impl Store {
             .readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
         conditions::check_read(
-            &Conditions {
-                if_match: input.if_match.as_ref(),
-                if_none_match: input.if_none_match.as_ref(),
-                if_modified_since: input.if_modified_since.as_ref(),
-                if_unmodified_since: input.if_unmodified_since.as_ref(),
-            },
+            &Conditions::new(
+                &input.if_match,
+                &input.if_none_match,
+                &input.if_modified_since,
+                &input.if_unmodified_since,
+            ),
             &version.etag,
             version.last_modified,
         )?;
@@ -381,12 +397,12 @@ impl Store {
             if *error.code() == s3s::S3ErrorCode::MethodNotAllowed { s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.") } else { error }
         })?;
         conditions::check_copy_source(
-            &Conditions {
-                if_match: input.copy_source_if_match.as_ref(),
-                if_none_match: input.copy_source_if_none_match.as_ref(),
-                if_modified_since: input.copy_source_if_modified_since.as_ref(),
-                if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-            },
+            &Conditions::new(
+                &input.copy_source_if_match,
+                &input.copy_source_if_none_match,
+                &input.copy_source_if_modified_since,
+                &input.copy_source_if_unmodified_since,
+            ),
             &source.etag,
             source.last_modified,
         )?;
