@@ -17,8 +17,8 @@ use super::checksums::set_checksums;
 use super::conditions::{self, Conditions};
 use super::errors::io_error;
 use super::listing::url_encode;
-use super::model::{NewVersion, ObjectHeaders, PartRecord, Upload, UploadHeaders};
-use super::objects::{DEFAULT_CONTENT_TYPE, check_key, etag, hex, timestamp, written_version};
+use super::model::{NewVersion, PartRecord, Upload, UploadHeaders};
+use super::objects::{check_key, etag, hex, take_headers, timestamp, written_version};
 use super::store;
 
 /// S3's minimum size of every part but the last.
@@ -67,19 +67,7 @@ impl Store {
             key: input.key.clone(),
             initiated: self.clock.now(),
             headers: UploadHeaders {
-                object: ObjectHeaders {
-                    content_type: input
-                        .content_type
-                        .take()
-                        .filter(|t| !t.is_empty())
-                        .or(Some(DEFAULT_CONTENT_TYPE.into())),
-                    content_disposition: input.content_disposition.take(),
-                    content_encoding: input.content_encoding.take(),
-                    content_language: input.content_language.take(),
-                    cache_control: input.cache_control.take(),
-                    expires: input.expires.as_ref().map(conditions::unix),
-                    metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
-                },
+                object: take_headers!(input),
                 checksum_algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned()),
             },
         };

@@ -16,6 +16,27 @@ use super::errors::{io_error, no_such_bucket, no_such_key};
 use super::model::{Bucket, NewVersion, ObjectHeaders, ObjectVersion, Versioning};
 use super::store;
 
+/// The object headers a PutObject, CopyObject (REPLACE) or CreateMultipartUpload input sets,
+/// taken out of it; an absent or empty Content-Type becomes the default.
+macro_rules! take_headers {
+    ($input:expr) => {
+        $crate::s3::model::ObjectHeaders {
+            content_type: $input
+                .content_type
+                .take()
+                .filter(|t| !t.is_empty())
+                .or(Some($crate::s3::objects::DEFAULT_CONTENT_TYPE.into())),
+            content_disposition: $input.content_disposition.take(),
+            content_encoding: $input.content_encoding.take(),
+            content_language: $input.content_language.take(),
+            cache_control: $input.cache_control.take(),
+            expires: $input.expires.as_ref().map($crate::s3::conditions::unix),
+            metadata: $input.metadata.take().unwrap_or_default().into_iter().collect(),
+        }
+    };
+}
+pub(crate) use take_headers;
+
 /// Copies stored headers into the same-named fields of a GET or HEAD output.
 macro_rules! fill_headers {
     ($output:expr, $headers:expr) => {{
@@ -164,19 +185,7 @@ impl Store {
                 _ => {}
             }
         }
-        let headers = ObjectHeaders {
-            content_type: input
-                .content_type
-                .take()
-                .filter(|t| !t.is_empty())
-                .or(Some(DEFAULT_CONTENT_TYPE.into())),
-            content_disposition: input.content_disposition.take(),
-            content_encoding: input.content_encoding.take(),
-            content_language: input.content_language.take(),
-            cache_control: input.cache_control.take(),
-            expires: input.expires.as_ref().map(conditions::unix),
-            metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
-        };
+        let headers = take_headers!(input);
         let body = input.body.take();
         let algorithm = input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
         let (written, checksums) = self
@@ -419,19 +428,7 @@ impl Store {
             ));
         }
         let headers = if replace {
-            ObjectHeaders {
-                content_type: input
-                    .content_type
-                    .take()
-                    .filter(|t| !t.is_empty())
-                    .or(Some(DEFAULT_CONTENT_TYPE.into())),
-                content_disposition: input.content_disposition.take(),
-                content_encoding: input.content_encoding.take(),
-                content_language: input.content_language.take(),
-                cache_control: input.cache_control.take(),
-                expires: input.expires.as_ref().map(conditions::unix),
-                metadata: input.metadata.take().unwrap_or_default().into_iter().collect(),
-            }
+            take_headers!(input)
         } else {
             source.headers.clone()
         };
