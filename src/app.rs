@@ -23,6 +23,8 @@ pub struct App {
     /// The fixture set reset returns to: the default with `--fixtures` files layered over it,
     /// replaced when a watched file changes.
     pub fixtures: RwLock<Arc<FixtureSet>>,
+    /// Drive's settings, resolved from the fixture set's `[drive]` section.
+    pub drive: RwLock<Arc<crate::drive::config::DriveConfig>>,
     /// The `--fixtures` files, watched for changes.
     pub fixture_files: Vec<std::path::PathBuf>,
     /// Bearer key the control plane requires (set when listening beyond loopback).
@@ -41,6 +43,22 @@ impl App {
     /// The current fixture set.
     pub fn fixtures(&self) -> Arc<FixtureSet> {
         Arc::clone(&self.fixtures.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Drive's current settings.
+    pub fn drive(&self) -> Arc<crate::drive::config::DriveConfig> {
+        Arc::clone(&self.drive.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Makes `set` the fixture set reset returns to, with the Drive settings it holds.
+    pub fn set_fixtures(&self, set: FixtureSet) -> crate::Result<()> {
+        let drive = set
+            .drive
+            .resolve()
+            .map_err(|e| crate::Error::Config(format!("[drive]: {e}")))?;
+        *self.drive.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(drive);
+        *self.fixtures.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        Ok(())
     }
 
     /// The current realms and clients.

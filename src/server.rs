@@ -181,6 +181,13 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         db,
         keys,
         clock,
+        drive: RwLock::new(Arc::new(
+            config
+                .fixtures
+                .drive
+                .resolve()
+                .map_err(|e| Error::Config(format!("[drive]: {e}")))?,
+        )),
         fixtures: RwLock::new(Arc::new(config.fixtures)),
         fixture_files: config.fixture_files,
         admin_key,
@@ -224,6 +231,7 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .merge(oidc::routes())
         .merge(admin::routes())
+        .merge(crate::drive::routes())
         .merge(web::routes())
         .fallback(dispatch_unrouted)
         .method_not_allowed_fallback(method_not_allowed)

@@ -318,6 +318,13 @@ async fn apply_fixtures(
         "users": set.realms.iter().map(|r| r.users.len()).sum::<usize>(),
         "buckets": set.s3.buckets.len(),
     });
+    // Drive settings live in the fixture set, not the db: layer them over the current ones.
+    if set.drive != crate::drive::config::DriveFixture::default() {
+        let mut current = (*app.fixtures()).clone();
+        current.drive.merge(set.drive.clone());
+        app.set_fixtures(current)
+            .map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    }
     let now = app.clock.now();
     app.db.write(move |tx| set.apply(tx, now)).await?;
     app.reload_caches().await?;

@@ -101,6 +101,7 @@ pub async fn create(
     let set = crate::fixtures::FixtureSet {
         realms: vec![realm],
         s3,
+        ..Default::default()
     };
     let now = app.clock.now();
     app.db.write(move |tx| set.apply(tx, now)).await?;

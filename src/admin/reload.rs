@@ -2,7 +2,6 @@
 //! second) and, on a change, layered over the default again and applied. The new set is also
 //! what `reset` returns to. A file that no longer parses is reported and the state left as is.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
@@ -54,8 +53,6 @@ pub async fn reload(app: &AppState) -> crate::Result<()> {
     let applied = set.clone();
     let now = app.clock.now();
     app.db.write(move |tx| applied.apply(tx, now)).await?;
-    *app.fixtures
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
+    app.set_fixtures(set)?;
     app.reload_caches().await
 }

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_oidc.sql"),
     include_str!("migrations/0002_s3.sql"),
+    include_str!("migrations/0003_drive.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -6,6 +6,7 @@
 
 mod admin;
 mod cli;
+mod drive_users;
 mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_introspection;

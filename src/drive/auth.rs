@@ -1,0 +1,162 @@
+//! Authentication of the external API (spec §2): the bearer token, validated in-process by the
+//! issuer's introspection (the same function the introspection endpoint answers with), then
+//! the Drive user with the token's `sub`.
+
+use axum::http::{HeaderMap, header};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::error::DriveError;
+use super::model::DriveUser;
+use super::repo;
+use crate::app::AppState;
+use crate::oidc::tokens;
+
+/// Who is calling: the user, and the client the token was issued to (the "audience").
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: DriveUser,
+    pub audience: String,
+}
+
+/// The token of `Authorization: Bearer <token>` (§2.1): None when there is no bearer header
+/// at all (another scheme counts as none); upstream's two refusals for malformed ones; and
+/// its quirk of using the base64-decoded text when the token is valid base64 of UTF-8.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, DriveError> {
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if !words.first().is_some_and(|w| w.eq_ignore_ascii_case("bearer")) {
+        return Ok(None);
+    }
+    match words.len() {
+        1 => Err(DriveError::authentication_failed(
+            "Invalid \"bearer\" header: No credentials provided.",
+        )),
+        2 => {
+            let raw = words[1];
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            Ok(Some(decoded.unwrap_or_else(|| raw.to_owned())))
+        }
+        _ => Err(DriveError::authentication_failed(
+            "Invalid \"bearer\" header: Credentials string should not contain spaces.",
+        )),
+    }
+}
+
+/// Validates `token` as the resource server would (§2.2) and finds its user (§2.3).
+///
+/// Where upstream answers an inactive or unsuitable token with a 500 (a suspicious operation
+/// its error handler does not map), the emulator answers 401 `authentication_failed`, which is
+/// what upstream evidently intends (docs/compat.md).
+pub async fn authenticate(app: &AppState, token: &str) -> Result<Caller, DriveError> {
+    let config = app.drive();
+    let claims = tokens::introspect(app, &config.realm, token)
+        .await?
+        .ok_or_else(|| DriveError::authentication_failed("Login failed: the access token is not active."))?;
+    let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    if !scope
+        .split_whitespace()
+        .any(|s| config.scopes.iter().any(|wanted| wanted == s))
+    {
+        return Err(DriveError::authentication_failed(
+            "Login failed: the access token lacks the required scope.",
+        ));
+    }
+    let audience = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| DriveError::authentication_failed("Login failed: the access token names no client."))?
+        .to_owned();
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DriveError::authentication_failed("Login failed"))?
+        .to_owned();
+    let user = resolve_user(app, &config.realm, &sub, &claims).await?;
+    Ok(Caller { user, audience })
+}
+
+/// The Drive user with `sub`. One identity: a realm user reaching Drive for the first time
+/// becomes a Drive user with the same `sub` (as logging in to Drive would make them).
+async fn resolve_user(
+    app: &AppState,
+    realm_name: &str,
+    sub: &str,
+    claims: &Map<String, Value>,
+) -> Result<DriveUser, DriveError> {
+    let missing =
+        || DriveError::authentication_failed("Login failed: No user found for the given access token.");
+    let realm = app.directory().realm(realm_name).ok_or_else(missing)?;
+    let (sub, now) = (sub.to_owned(), app.clock.now());
+    let email_claim = claims.get("email").and_then(Value::as_str).map(str::to_owned);
+    let user = app
+        .db
+        .write(move |tx| {
+            if let Some(user) = repo::find_by_sub(tx, &sub)? {
+                return Ok(Some(user));
+            }
+            let Some(realm_user) = crate::oidc::store::find_user_by_sub(tx, &realm.name, &sub)? else {
+                return Ok(None);
+            };
+            let full_name = Some(realm_user.full_name()).filter(|n| !n.is_empty());
+            let short_name = Some(realm_user.first_name.clone()).filter(|n| !n.is_empty());
+            let email = Some(realm_user.email.clone())
+                .filter(|e| !e.is_empty())
+                .or(email_claim);
+            repo::create(
+                tx,
+                &sub,
+                email.as_deref(),
+                full_name.as_deref(),
+                short_name.as_deref(),
+                now,
+            )
+            .map(Some)
+        })
+        .await?;
+    user.ok_or_else(missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn bearer_parsing_follows_upstream() {
+        assert_eq!(bearer(&HeaderMap::new()).unwrap(), None);
+        assert_eq!(
+            bearer(&with("Basic abc")).unwrap(),
+            None,
+            "another scheme is no credentials"
+        );
+        assert_eq!(bearer(&with("bearer a.b.c")).unwrap().as_deref(), Some("a.b.c"));
+        assert!(
+            bearer(&with("Bearer")).unwrap_err().errors[0]
+                .1
+                .contains("No credentials provided")
+        );
+        assert!(
+            bearer(&with("Bearer a b")).unwrap_err().errors[0]
+                .1
+                .contains("should not contain spaces")
+        );
+        // base64("some_token") is decoded, as upstream's tests send it.
+        assert_eq!(
+            bearer(&with("Bearer c29tZV90b2tlbg==")).unwrap().as_deref(),
+            Some("some_token")
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! Request bodies of the external API (spec §4): JSON; no body is an empty object; a form
+//! body is 415; malformed JSON is a 400 `parse_error`.
+
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+use super::error::DriveError;
+
+pub fn json_object(headers: &HeaderMap, raw: &[u8]) -> Result<Map<String, Value>, DriveError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(DriveError::unsupported_media_type(content_type));
+    }
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(DriveError::invalid(
+            "non_field_errors",
+            "invalid",
+            "Invalid data. Expected a dictionary, but got list.",
+        )),
+        Err(error) => Err(DriveError::parse_error(error)),
+    }
+}

@@ -1,0 +1,283 @@
+//! Drive's settings, from the `[drive]` fixture section: the realm whose issuer it trusts
+//! (`OIDC_OP_URL`), `OIDC_RS_ALLOWED_AUDIENCES`, `OIDC_RS_SCOPES` and `EXTERNAL_API`, the
+//! latter as a table or as upstream's setting string (JSON, or a Python literal such as
+//! `{'items': {'actions': ['list']}}`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The `[drive]` fixture section; every field optional, layered like the rest of a fixture.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DriveFixture {
+    /// Realm (or alias) whose issuer Drive trusts [default: lasuite].
+    pub realm: Option<String>,
+    /// Clients whose tokens the API accepts [default: docs, drive, impress].
+    pub allowed_audiences: Option<Vec<String>>,
+    /// At least one must be in a token's scope [default: openid].
+    pub scopes: Option<Vec<String>>,
+    /// Upstream's `EXTERNAL_API` [default: every action of every resource enabled].
+    pub external_api: Option<Value>,
+}
+
+impl DriveFixture {
+    pub fn merge(&mut self, over: Self) {
+        if over.realm.is_some() {
+            self.realm = over.realm;
+        }
+        if over.allowed_audiences.is_some() {
+            self.allowed_audiences = over.allowed_audiences;
+        }
+        if over.scopes.is_some() {
+            self.scopes = over.scopes;
+        }
+        if over.external_api.is_some() {
+            self.external_api = over.external_api;
+        }
+    }
+
+    /// Resolves the settings, with upstream's names in the errors.
+    pub fn resolve(&self) -> Result<DriveConfig, String> {
+        let external_api = match &self.external_api {
+            None => ExternalApi::everything(),
+            Some(Value::String(text)) => ExternalApi::parse(&parse_setting(text)?)?,
+            Some(value) => ExternalApi::parse(value)?,
+        };
+        Ok(DriveConfig {
+            realm: self.realm.clone().unwrap_or_else(|| "lasuite".into()),
+            allowed_audiences: self
+                .allowed_audiences
+                .clone()
+                .unwrap_or_else(|| vec!["docs".into(), "drive".into(), "impress".into()]),
+            scopes: self.scopes.clone().unwrap_or_else(|| vec!["openid".into()]),
+            external_api,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriveConfig {
+    pub realm: String,
+    pub allowed_audiences: Vec<String>,
+    pub scopes: Vec<String>,
+    pub external_api: ExternalApi,
+}
+
+impl Default for DriveConfig {
+    fn default() -> Self {
+        DriveFixture::default().resolve().expect("the defaults resolve")
+    }
+}
+
+/// `EXTERNAL_API`: per resource (`items`, `item_access`, `item_invitation`, `users`), whether
+/// its routes exist and which actions a token may use.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExternalApi {
+    resources: BTreeMap<String, Resource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Resource {
+    enabled: bool,
+    actions: Vec<String>,
+}
+
+pub const RESOURCES: [&str; 4] = ["items", "item_access", "item_invitation", "users"];
+
+/// Every action name of §1.3, per resource: the default turns them all on.
+fn all_actions(resource: &str) -> &'static [&'static str] {
+    match resource {
+        "items" => &[
+            "list",
+            "create",
+            "retrieve",
+            "update",
+            "partial_update",
+            "destroy",
+            "children",
+            "upload_ended",
+            "move",
+            "restore",
+            "trashbin",
+            "hard_delete",
+            "tree",
+            "breadcrumb",
+            "link_configuration",
+            "favorite",
+            "media_auth",
+            "wopi",
+        ],
+        "item_access" | "item_invitation" => &[
+            "list",
+            "create",
+            "retrieve",
+            "update",
+            "partial_update",
+            "destroy",
+        ],
+        "users" => &["get_me", "list", "update", "partial_update"],
+        _ => &[],
+    }
+}
+
+impl ExternalApi {
+    pub fn everything() -> Self {
+        let resources = RESOURCES
+            .iter()
+            .map(|r| {
+                let resource = Resource {
+                    enabled: true,
+                    actions: all_actions(r).iter().map(|a| (*a).to_owned()).collect(),
+                };
+                ((*r).to_owned(), resource)
+            })
+            .collect();
+        Self { resources }
+    }
+
+    fn parse(value: &Value) -> Result<Self, String> {
+        let map = value
+            .as_object()
+            .ok_or("EXTERNAL_API must be an object of resources")?;
+        let mut resources = BTreeMap::new();
+        for (name, entry) in map {
+            if !RESOURCES.contains(&name.as_str()) {
+                return Err(format!(
+                    "EXTERNAL_API: unknown resource {name:?} (known: {})",
+                    RESOURCES.join(", ")
+                ));
+            }
+            let enabled = match entry.get("enabled") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(format!("EXTERNAL_API.{name}.enabled must be a boolean")),
+            };
+            let actions = match entry.get("actions") {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|a| {
+                        a.as_str()
+                            .map(str::to_owned)
+                            .ok_or(format!("EXTERNAL_API.{name}.actions holds strings"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(format!("EXTERNAL_API.{name}.actions must be a list")),
+            };
+            resources.insert(name.clone(), Resource { enabled, actions });
+        }
+        Ok(Self { resources })
+    }
+
+    /// Whether the routes of a nested resource exist (`items` always do, as upstream).
+    pub fn enabled(&self, resource: &str) -> bool {
+        resource == "items" || self.resources.get(resource).is_some_and(|r| r.enabled)
+    }
+
+    /// Whether a token may use `action` on `resource`.
+    pub fn allows(&self, resource: &str, action: &str) -> bool {
+        self.resources
+            .get(resource)
+            .is_some_and(|r| r.actions.iter().any(|a| a == action))
+    }
+}
+
+/// A setting string as upstream reads it: JSON, or the Python literal form of the same data.
+fn parse_setting(text: &str) -> Result<Value, String> {
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
+    serde_json::from_str(&python_literal_to_json(text))
+        .map_err(|e| format!("EXTERNAL_API is neither JSON nor a Python literal: {e}"))
+}
+
+/// Rewrites a Python literal of dicts, lists, strings, booleans and None into JSON.
+fn python_literal_to_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push('"');
+                while let Some(inner) = chars.next() {
+                    match inner {
+                        '\\' => {
+                            out.push('\\');
+                            if let Some(escaped) = chars.next() {
+                                out.push(escaped);
+                            }
+                        }
+                        '"' if c == '\'' => out.push_str("\\\""),
+                        q if q == c => break,
+                        other => out.push(other),
+                    }
+                }
+                out.push('"');
+            }
+            c if c.is_ascii_alphabetic() => {
+                let mut word = String::from(c);
+                while chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_')
+                {
+                    word.extend(chars.next());
+                }
+                out.push_str(match word.as_str() {
+                    "True" => "true",
+                    "False" => "false",
+                    "None" => "null",
+                    other => other,
+                });
+            }
+            ',' => {
+                // Python allows a trailing comma; JSON does not.
+                let rest: String = chars.clone().collect();
+                if !rest.trim_start().starts_with([']', '}']) {
+                    out.push(',');
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_default_setting_parses_in_json_and_python_forms() {
+        let json = r#"{"items": {"enabled": true, "actions": ["create", "list", "retrieve", "children", "upload_ended"]},
+                       "item_access": {"enabled": false, "actions": []},
+                       "users": {"enabled": true, "actions": ["get_me"]}}"#;
+        let python = "{'items': {'enabled': True, 'actions': ['create', 'list', 'retrieve', 'children', 'upload_ended',]}, \
+                       'item_access': {'enabled': False, 'actions': []}, 'users': {'enabled': True, 'actions': ['get_me']}}";
+        for text in [json, python] {
+            let api = ExternalApi::parse(&parse_setting(text).unwrap()).unwrap();
+            assert!(api.allows("items", "create") && !api.allows("items", "destroy"));
+            assert!(api.enabled("users") && !api.enabled("item_access") && !api.enabled("item_invitation"));
+            assert!(api.allows("users", "get_me") && !api.allows("users", "list"));
+        }
+    }
+
+    #[test]
+    fn the_default_enables_everything_and_bad_settings_say_why() {
+        let config = DriveConfig::default();
+        assert!(config.external_api.allows("items", "hard_delete"));
+        assert!(config.external_api.enabled("item_invitation"));
+        assert_eq!(config.allowed_audiences, ["docs", "drive", "impress"]);
+        let bad = DriveFixture {
+            external_api: Some(serde_json::json!({"files": {}})),
+            ..Default::default()
+        };
+        assert!(bad.resolve().unwrap_err().contains("files"));
+        let bad = DriveFixture {
+            external_api: Some(Value::String("{nonsense".into())),
+            ..Default::default()
+        };
+        assert!(bad.resolve().is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! Drive's external API (`/external_api/v1.0/`), as suitenumerique/drive 0.21.1 serves it to
+//! resource clients such as Docs (spec/drive-external-api.md).
+//!
+//! A request goes: route resolution (`routes.rs`: the action name of §1.3) -> authentication
+//! (`auth.rs`: bearer token, in-process introspection, user) -> gating (`EXTERNAL_API` and the
+//! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`).
+
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod users;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+
+use self::error::DriveError;
+use self::routes::{Endpoint, resolve};
+use crate::app::AppState;
+
+/// The external API's prefix.
+pub const PREFIX: &str = "/external_api/v1.0/";
+/// Bodies of the external API's JSON requests are small.
+const MAX_BODY: usize = 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/external_api/v1.0/{*rest}", any(dispatch))
+}
+
+/// Every request under the prefix, in upstream's order of checks (§3.5): route, credentials,
+/// gate (`EXTERNAL_API` action list and allowed audiences), then the handler.
+async fn dispatch(
+    State(app): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let path = uri.path().strip_prefix(PREFIX).unwrap_or("").to_owned();
+    let Some(route) = resolve(method.as_str(), &path) else {
+        // Django's APPEND_SLASH: a known route without its slash is a 301 to it.
+        if !path.ends_with('/') && resolve("GET", &format!("{path}/")).is_some() {
+            let target = match uri.query() {
+                Some(q) => format!("{}/?{q}", uri.path()),
+                None => format!("{}/", uri.path()),
+            };
+            return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
+        }
+        return DriveError::not_found().into_response();
+    };
+    let config = app.drive();
+    if !config.external_api.enabled(route.resource) {
+        return DriveError::not_found().into_response();
+    }
+    let token = match auth::bearer(&headers) {
+        Ok(Some(token)) => token,
+        Ok(None) => return DriveError::not_authenticated().into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let caller = match auth::authenticate(&app, &token).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    let allowed = route
+        .action
+        .is_some_and(|action| config.external_api.allows(route.resource, action))
+        && config.allowed_audiences.contains(&caller.audience);
+    let note = crate::admin::journal::Note {
+        client: Some(caller.audience.clone()),
+        user: Some(
+            caller
+                .user
+                .email
+                .clone()
+                .unwrap_or_else(|| caller.user.sub.clone()),
+        ),
+    };
+    let mut response = if allowed {
+        match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(body) => {
+                serve(
+                    &app,
+                    &route.endpoint,
+                    &caller,
+                    &headers,
+                    &query,
+                    &body,
+                    method == Method::PATCH,
+                )
+                .await
+            }
+            Err(_) => {
+                DriveError::invalid("non_field_errors", "invalid", "Request body too large.").into_response()
+            }
+        }
+    } else {
+        DriveError::permission_denied().into_response()
+    };
+    response.extensions_mut().insert(note);
+    response
+}
+
+async fn serve(
+    app: &AppState,
+    endpoint: &Endpoint,
+    caller: &auth::Caller,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: &[u8],
+    partial: bool,
+) -> Response {
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let result = match endpoint {
+        Endpoint::UsersMe => Ok(users::me(caller)),
+        Endpoint::UsersList => users::search(app, param("q")).await,
+        Endpoint::UserDetail(id) => users::update(app, caller, id, headers, body, partial).await,
+    };
+    match result {
+        Ok(json) => axum::Json(json).into_response(),
+        Err(error) => error.into_response(),
+    }
+}

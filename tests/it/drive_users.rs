@@ -1,0 +1,477 @@
+//! Drive's external API, first slice (issue 4): authentication, gating, the error envelope and
+//! `users/` (spec §2-§4, §9.4; checklist items named where they apply).
+
+use base64::Engine as _;
+use lasuite_emu::admin::MintRequest;
+use serde_json::{Value, json};
+
+use crate::util::{self, client};
+
+const API: &str = "/external_api/v1.0";
+
+async fn call(
+    emu: &lasuite_emu::RunningEmulator,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = client().request(method.parse().unwrap(), format!("{}{API}{path}", emu.url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn error(code: &str, detail: &str) -> Value {
+    json!({"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": null}]})
+}
+
+async fn restrict(emu: &lasuite_emu::RunningEmulator, external_api: &str) {
+    let fixture = format!("[drive]\nexternal_api = '''{external_api}'''\n");
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .body(fixture)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn users_me_returns_the_caller_and_one_identity_across_clients() {
+    // USR-03
+    let emu = util::start().await;
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let (status, me, _) = call(&emu, "GET", "/users/me/", Some(&token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["email"], "alice@example.com");
+    assert_eq!(me["full_name"], "Alice Liddell");
+    assert_eq!(me["short_name"], "Alice");
+    let keys: Vec<&String> = me.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "column_preferences",
+            "email",
+            "full_name",
+            "id",
+            "language",
+            "last_release_note_seen",
+            "short_name"
+        ]
+    );
+    assert!(uuid::Uuid::parse_str(me["id"].as_str().unwrap()).is_ok());
+    let other_client = emu.mint_token("impress", "alice").await.unwrap().access_token;
+    assert_eq!(
+        call(&emu, "GET", "/users/me/", Some(&other_client), None).await.1["id"],
+        me["id"]
+    );
+    // Upstream tests send the bearer value base64-encoded: it is decoded (§2.1).
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&token);
+    assert_eq!(call(&emu, "GET", "/users/me/", Some(&encoded), None).await.0, 200);
+}
+
+#[tokio::test]
+async fn credentials_are_refused_with_upstreams_statuses_and_bodies() {
+    let emu = util::start().await;
+    let (status, body, headers) = call(&emu, "GET", "/users/me/", None, None).await;
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            error(
+                "not_authenticated",
+                "Authentication credentials were not provided."
+            )
+        )
+    );
+    assert_eq!(headers["www-authenticate"], "Bearer realm=\"api\"");
+    let basic = client()
+        .get(format!("{}{API}/users/me/", emu.url()))
+        .basic_auth("docs", Some("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401, "another scheme is no credentials");
+    for (header, detail) in [
+        ("Bearer", "Invalid \"bearer\" header: No credentials provided."),
+        (
+            "Bearer a b",
+            "Invalid \"bearer\" header: Credentials string should not contain spaces.",
+        ),
+    ] {
+        let response = client()
+            .get(format!("{}{API}/users/me/", emu.url()))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            error("authentication_failed", detail)
+        );
+    }
+    // USR-04: a valid token whose sub is nobody's.
+    let mut request = MintRequest::new("docs", "alice");
+    request.claims.insert("sub".into(), json!("very-specific-sub"));
+    let stranger = emu.mint(request).await.unwrap().access_token;
+    let (status, body, _) = call(&emu, "GET", "/users/me/", Some(&stranger), None).await;
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            error(
+                "authentication_failed",
+                "Login failed: No user found for the given access token."
+            )
+        )
+    );
+    // Not active: garbage, revoked, expired; another issuer.
+    let revoked = emu.mint_token("docs", "bob").await.unwrap().access_token;
+    client()
+        .post(format!("{}/_emu/revoke", emu.url()))
+        .json(&json!({"token": revoked}))
+        .send()
+        .await
+        .unwrap();
+    let alias = client()
+        .post(format!("{}/protocol/openid-connect/token", emu.issuer("impress")))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "docs"),
+            ("client_secret", util::SECRET),
+            ("username", "bob"),
+            ("password", "bob"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for token in ["garbage.token.value", revoked.as_str(), alias.as_str()] {
+        let (status, body, _) = call(&emu, "GET", "/users/me/", Some(token), None).await;
+        assert_eq!(status, 401, "{token}");
+        assert_eq!(body["errors"][0]["code"], "authentication_failed");
+    }
+    let expiring = emu.mint_token("docs", "bob").await.unwrap().access_token;
+    emu.clock().advance(7200);
+    assert_eq!(
+        call(&emu, "GET", "/users/me/", Some(&expiring), None).await.0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_gate_refuses_other_audiences_and_disabled_or_unmapped_actions() {
+    let emu = util::start().await;
+    let find = emu.mint_token("find", "alice").await.unwrap().access_token;
+    let (status, body, _) = call(&emu, "GET", "/users/me/", Some(&find), None).await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            error(
+                "permission_denied",
+                "You do not have permission to perform this action."
+            )
+        )
+    );
+
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let me = call(&emu, "GET", "/users/me/", Some(&token), None).await.1;
+    let other = call(
+        &emu,
+        "GET",
+        "/users/me/",
+        Some(&emu.mint_token("docs", "bob").await.unwrap().access_token),
+        None,
+    )
+    .await
+    .1;
+    let other_id = other["id"].as_str().unwrap();
+
+    // Upstream's default EXTERNAL_API: users only get_me (USR-05 to USR-08).
+    restrict(&emu, r#"{"items": {"enabled": true, "actions": ["create", "list", "retrieve", "children", "upload_ended"]}, "users": {"enabled": true, "actions": ["get_me"]}}"#).await;
+    assert_eq!(call(&emu, "GET", "/users/me/", Some(&token), None).await.0, 200);
+    assert_eq!(
+        call(&emu, "GET", "/users/?q=alice", Some(&token), None).await.0,
+        403,
+        "USR-05"
+    );
+    assert_eq!(
+        call(&emu, "GET", &format!("/users/{other_id}/"), Some(&token), None)
+            .await
+            .0,
+        403,
+        "USR-06"
+    );
+    for method in ["PUT", "PATCH"] {
+        assert_eq!(
+            call(
+                &emu,
+                method,
+                &format!("/users/{other_id}/"),
+                Some(&token),
+                Some(json!({}))
+            )
+            .await
+            .0,
+            403,
+            "USR-07 {method}"
+        );
+    }
+    assert_eq!(
+        call(&emu, "DELETE", &format!("/users/{other_id}/"), Some(&token), None)
+            .await
+            .0,
+        403,
+        "USR-08"
+    );
+    // A disabled action is refused before any lookup (a made-up id is still 403).
+    assert_eq!(
+        call(
+            &emu,
+            "PATCH",
+            &format!("/users/{}/", me["id"].as_str().unwrap()),
+            Some(&token),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        403
+    );
+
+    // Python-literal settings are read as upstream reads them; a disabled resource has no routes.
+    restrict(&emu, "{'users': {'enabled': False, 'actions': ['get_me']}}").await;
+    let (status, body, _) = call(&emu, "GET", "/users/me/", Some(&token), None).await;
+    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+}
+
+#[tokio::test]
+async fn a_user_updates_their_own_preferences_with_validation() {
+    let emu = util::start().await;
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let me = call(&emu, "GET", "/users/me/", Some(&token), None).await.1;
+    let path = format!("/users/{}/", me["id"].as_str().unwrap());
+
+    let (status, updated, _) = call(
+        &emu,
+        "PATCH",
+        &path,
+        Some(&token),
+        Some(json!({"language": "fr-fr", "email": "ignored@x"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (updated["language"].as_str(), updated["email"].as_str()),
+        (Some("fr-fr"), Some("alice@example.com"))
+    );
+    let (_, updated, _) = call(
+        &emu,
+        "PATCH",
+        &path,
+        Some(&token),
+        Some(json!({"column_preferences": {"column1": "file_size", "column2": "created"}})),
+    )
+    .await;
+    assert_eq!(updated["language"], "fr-fr", "PATCH keeps what it does not name");
+    let (_, updated, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&token),
+        Some(json!({"last_release_note_seen": "1.2.3"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            updated["language"].clone(),
+            updated["last_release_note_seen"].as_str()
+        ),
+        (Value::Null, Some("1.2.3")),
+        "PUT replaces"
+    );
+
+    let cases = [
+        (json!({"language": "xx-yy"}), "language", "invalid_choice"),
+        (
+            json!({"last_release_note_seen": "v1"}),
+            "last_release_note_seen",
+            "invalid",
+        ),
+        (
+            json!({"column_preferences": {"column3": "created"}}),
+            "column_preferences",
+            "invalid",
+        ),
+        (
+            json!({"column_preferences": {"column1": "colour"}}),
+            "column_preferences",
+            "invalid",
+        ),
+    ];
+    for (body, attr, code) in cases {
+        let (status, answer, _) = call(&emu, "PATCH", &path, Some(&token), Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(answer["type"], "validation_error");
+        assert_eq!(
+            (
+                answer["errors"][0]["attr"].as_str(),
+                answer["errors"][0]["code"].as_str()
+            ),
+            (Some(attr), Some(code)),
+            "{body}"
+        );
+    }
+    let bob = call(
+        &emu,
+        "GET",
+        "/users/me/",
+        Some(&emu.mint_token("docs", "bob").await.unwrap().access_token),
+        None,
+    )
+    .await
+    .1;
+    assert_eq!(
+        call(
+            &emu,
+            "PATCH",
+            &format!("/users/{}/", bob["id"].as_str().unwrap()),
+            Some(&token),
+            Some(json!({}))
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(&emu, "GET", &path, Some(&token), None).await.0,
+        403,
+        "retrieve is not mapped"
+    );
+
+    let url = format!("{}{API}{path}", emu.url());
+    let form = client()
+        .patch(&url)
+        .bearer_auth(&token)
+        .form(&[("language", "fr-fr")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    assert_eq!(
+        form.json::<Value>().await.unwrap()["errors"][0]["code"],
+        "unsupported_media_type"
+    );
+    let bad = client()
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["errors"][0]["code"], "parse_error");
+    assert!(
+        bad["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("JSON parse error - ")
+    );
+}
+
+#[tokio::test]
+async fn the_user_search_matches_emails_by_distance_or_trigrams() {
+    let emu = util::start().await;
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    for user in ["bob", "drive", "impress"] {
+        call(
+            &emu,
+            "GET",
+            "/users/me/",
+            Some(&emu.mint_token("docs", user).await.unwrap().access_token),
+            None,
+        )
+        .await;
+    }
+    let emails = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        call(&emu, "GET", "/users/?q=bob", Some(&token), None).await.1,
+        json!([]),
+        "under 5 characters"
+    );
+    assert_eq!(
+        emails(
+            &call(&emu, "GET", "/users/?q=bob@exmple.com", Some(&token), None)
+                .await
+                .1
+        ),
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        emails(&call(&emu, "GET", "/users/?q=impress", Some(&token), None).await.1),
+        ["impress@impress.world"]
+    );
+    assert_eq!(
+        call(&emu, "GET", "/users/", Some(&token), None).await.1,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn routing_redirects_a_missing_slash_and_answers_unknown_paths_in_the_envelope() {
+    let emu = util::start().await;
+    let response = client()
+        .get(format!("{}{API}/users/me?x=1", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(response.headers()["location"], "/external_api/v1.0/users/me/?x=1");
+    let (status, body, _) = call(&emu, "GET", "/nothing/here/", None, None).await;
+    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+
+    // The journal names the client and the user of Drive requests.
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    call(&emu, "GET", "/users/me/", Some(&token), None).await;
+    let journal: Value = client()
+        .get(format!("{}/_emu/journal?service=drive&status=200", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = &journal["entries"][0];
+    assert_eq!(
+        (entry["client"].as_str(), entry["user"].as_str()),
+        (Some("docs"), Some("alice@example.com"))
+    );
+}
