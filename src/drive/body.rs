@@ -20,11 +20,27 @@ pub fn json_object(headers: &HeaderMap, raw: &[u8]) -> Result<Map<String, Value>
     }
     match serde_json::from_slice::<Value>(raw) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(DriveError::invalid(
+        Ok(other) => Err(DriveError::invalid(
             "non_field_errors",
             "invalid",
-            "Invalid data. Expected a dictionary, but got list.",
+            format!(
+                "Invalid data. Expected a dictionary, but got {}.",
+                python_type_name(&other)
+            ),
         )),
         Err(error) => Err(DriveError::parse_error(error)),
+    }
+}
+
+/// The name DRF's message uses: Python's type name of the decoded JSON value.
+fn python_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
     }
 }

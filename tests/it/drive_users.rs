@@ -399,6 +399,26 @@ async fn a_user_updates_their_own_preferences_with_validation() {
             .unwrap()
             .starts_with("JSON parse error - ")
     );
+    for (body, kind) in [
+        ("[1]", "list"),
+        ("\"fr\"", "str"),
+        ("3", "int"),
+        ("null", "NoneType"),
+    ] {
+        let (status, answer, _) = call(
+            &emu,
+            "PATCH",
+            &path,
+            Some(&token),
+            Some(serde_json::from_str(body).unwrap()),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            answer["errors"][0]["detail"],
+            format!("Invalid data. Expected a dictionary, but got {kind}."),
+        );
+    }
 }
 
 #[tokio::test]
