@@ -31,6 +31,19 @@ impl Clock {
         system_secs() + self.offset_secs.load(Ordering::Relaxed)
     }
 
+    /// Current Unix time in microseconds, for timestamps that order events within a second
+    /// (Drive's `created_at`). Follows `now()`: frozen time has no fraction.
+    pub fn now_micros(&self) -> i64 {
+        let frozen = self.frozen_at.load(Ordering::Relaxed);
+        if frozen != 0 {
+            return frozen * 1_000_000;
+        }
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        micros + self.offset_secs.load(Ordering::Relaxed) * 1_000_000
+    }
+
     /// Moves the clock forward (or back, with a negative value) by `secs`.
     pub fn advance(&self, secs: i64) {
         let frozen = self.frozen_at.load(Ordering::Relaxed);

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_oidc.sql"),
     include_str!("migrations/0002_s3.sql"),
     include_str!("migrations/0003_drive.sql"),
+    include_str!("migrations/0004_drive_items.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

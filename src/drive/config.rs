@@ -20,6 +20,9 @@ pub struct DriveFixture {
     pub scopes: Option<Vec<String>>,
     /// Upstream's `EXTERNAL_API` [default: every action of every resource enabled].
     pub external_api: Option<Value>,
+    /// Upstream's `EXTERNAL_API_AUD_ITEM_ATTRIBUTES`: extra stored attributes of items created
+    /// through the API, per token audience, e.g. `{docs = {quota_excluded = true}}`.
+    pub aud_item_attributes: Option<Value>,
 }
 
 impl DriveFixture {
@@ -35,6 +38,9 @@ impl DriveFixture {
         }
         if over.external_api.is_some() {
             self.external_api = over.external_api;
+        }
+        if over.aud_item_attributes.is_some() {
+            self.aud_item_attributes = over.aud_item_attributes;
         }
     }
 
@@ -53,6 +59,7 @@ impl DriveFixture {
                 .unwrap_or_else(|| vec!["docs".into(), "drive".into(), "impress".into()]),
             scopes: self.scopes.clone().unwrap_or_else(|| vec!["openid".into()]),
             external_api,
+            aud_item_attributes: parse_aud_item_attributes(self.aud_item_attributes.as_ref())?,
         })
     }
 }
@@ -63,6 +70,48 @@ pub struct DriveConfig {
     pub allowed_audiences: Vec<String>,
     pub scopes: Vec<String>,
     pub external_api: ExternalApi,
+    pub aud_item_attributes: BTreeMap<String, serde_json::Map<String, Value>>,
+}
+
+impl DriveConfig {
+    /// The extra item attributes for tokens of `audience`, if any.
+    pub fn aud_item_attributes(&self, audience: &str) -> Option<&serde_json::Map<String, Value>> {
+        self.aud_item_attributes.get(audience)
+    }
+}
+
+/// The only attribute upstream documents (and the emulator stores) per audience.
+const AUD_ITEM_ATTRIBUTES: [&str; 1] = ["quota_excluded"];
+
+fn parse_aud_item_attributes(
+    value: Option<&Value>,
+) -> Result<BTreeMap<String, serde_json::Map<String, Value>>, String> {
+    let value = match value {
+        None => return Ok(BTreeMap::new()),
+        Some(Value::String(text)) => parse_setting(text)?,
+        Some(value) => value.clone(),
+    };
+    let Value::Object(audiences) = value else {
+        return Err("EXTERNAL_API_AUD_ITEM_ATTRIBUTES must map audiences to attributes".into());
+    };
+    let mut resolved = BTreeMap::new();
+    for (audience, attributes) in audiences {
+        let Value::Object(attributes) = attributes else {
+            return Err(format!(
+                "EXTERNAL_API_AUD_ITEM_ATTRIBUTES: {audience} must map to a table"
+            ));
+        };
+        if let Some(unknown) = attributes
+            .keys()
+            .find(|k| !AUD_ITEM_ATTRIBUTES.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "EXTERNAL_API_AUD_ITEM_ATTRIBUTES: {audience}.{unknown} is not supported (only quota_excluded)"
+            ));
+        }
+        resolved.insert(audience, attributes);
+    }
+    Ok(resolved)
 }
 
 impl Default for DriveConfig {
@@ -190,7 +239,7 @@ fn parse_setting(text: &str) -> Result<Value, String> {
         return Ok(value);
     }
     serde_json::from_str(&python_literal_to_json(text))
-        .map_err(|e| format!("EXTERNAL_API is neither JSON nor a Python literal: {e}"))
+        .map_err(|e| format!("the setting is neither JSON nor a Python literal: {e}"))
 }
 
 /// Rewrites a Python literal of dicts, lists, strings, booleans and None into JSON.

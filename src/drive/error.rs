@@ -83,6 +83,37 @@ impl DriveError {
     }
 }
 
+impl DriveError {
+    /// Several validation errors at once, as DRF reports every failing field.
+    pub fn validation(errors: Vec<(String, String, Option<String>)>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            kind: "validation_error",
+            errors,
+        }
+    }
+
+    /// A route of Drive's API that the emulator does not serve yet (501, in the envelope).
+    pub fn not_implemented() -> Self {
+        Self::one(
+            StatusCode::NOT_IMPLEMENTED,
+            "server_error",
+            "not_implemented",
+            "This route of Drive's API is not emulated by lasuite-emu yet.",
+        )
+    }
+
+    /// `Invalid page.` (§5).
+    pub fn invalid_page() -> Self {
+        Self::one(
+            StatusCode::NOT_FOUND,
+            "client_error",
+            "not_found",
+            "Invalid page.",
+        )
+    }
+}
+
 impl From<crate::Error> for DriveError {
     #[track_caller]
     fn from(error: crate::Error) -> Self {

@@ -5,13 +5,19 @@
 //! (`auth.rs`: bearer token, in-process introspection, user) -> gating (`EXTERNAL_API` and the
 //! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`).
 
+pub mod abilities;
 pub mod auth;
 pub mod body;
 pub mod config;
 pub mod error;
+pub mod files;
+pub mod items;
 pub mod model;
+pub mod page;
 pub mod repo;
+pub mod represent;
 pub mod routes;
+pub mod upload;
 pub mod users;
 
 use axum::Router;
@@ -90,11 +96,12 @@ async fn dispatch(
                 serve(
                     &app,
                     &route.endpoint,
+                    &method,
+                    &path,
                     &caller,
                     &headers,
                     &query,
                     &body,
-                    method == Method::PATCH,
                 )
                 .await
             }
@@ -109,23 +116,40 @@ async fn dispatch(
     response
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     app: &AppState,
     endpoint: &Endpoint,
+    method: &Method,
+    request_path: &str,
     caller: &auth::Caller,
     headers: &HeaderMap,
     query: &[(String, String)],
     body: &[u8],
-    partial: bool,
 ) -> Response {
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let result = match endpoint {
-        Endpoint::UsersMe => Ok(users::me(caller)),
-        Endpoint::UsersList => users::search(app, param("q")).await,
-        Endpoint::UserDetail(id) => users::update(app, caller, id, headers, body, partial).await,
+    let path = format!("{PREFIX}{}", request_path);
+    let result = match (endpoint, method) {
+        (Endpoint::Items, &Method::POST) => {
+            return respond(items::create(app, caller, None, headers, body).await);
+        }
+        (Endpoint::Items, _) => items::list(app, caller, query, &path).await,
+        (Endpoint::Item(id), _) => items::retrieve(app, caller, id).await,
+        (Endpoint::Children(id), &Method::POST) => {
+            return respond(items::create(app, caller, Some(id), headers, body).await);
+        }
+        (Endpoint::Children(id), _) => items::children(app, caller, id, query, &path).await,
+        (Endpoint::UploadEnded(id), _) => upload::upload_ended(app, caller, id).await,
+        (Endpoint::NotYet, _) => Err(DriveError::not_implemented()),
+        (Endpoint::UsersMe, _) => Ok(users::me(caller)),
+        (Endpoint::UsersList, _) => users::search(app, param("q")).await,
+        (Endpoint::UserDetail(id), _) => {
+            users::update(app, caller, id, headers, body, *method == Method::PATCH).await
+        }
     };
-    match result {
-        Ok(json) => axum::Json(json).into_response(),
-        Err(error) => error.into_response(),
-    }
+    respond(result.map(|json| axum::Json(json).into_response()))
+}
+
+fn respond(result: Result<Response, DriveError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
 }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use super::model::DriveUser;
+use super::model::{DriveUser, Item, ItemContext, Reach, Role, UserLight};
 use crate::error::Result;
 
 const USER_COLUMNS: &str =
@@ -84,4 +84,316 @@ pub fn update_preferences(
         params![id, language, last_release_note_seen, column_preferences.map(ToString::to_string), now],
     )?;
     Ok(())
+}
+
+// ----- items ---------------------------------------------------------------------------------
+
+const ITEM_COLUMNS: &str = "i.id, i.path, i.depth, i.parent_id, i.title, i.type, i.link_reach, i.link_role,
+     i.deleted_at, i.ancestors_deleted_at, i.filename, i.upload_state, i.mimetype, i.main_workspace,
+     i.size, i.description, i.created_at, i.updated_at, u.id, u.full_name, u.short_name";
+const ITEM_FROM: &str = "drive_items i LEFT JOIN drive_users u ON u.id = i.creator_id";
+
+fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Item> {
+    let kind: String = row.get(5)?;
+    let reach: Option<String> = row.get(6)?;
+    let link_role: String = row.get(7)?;
+    let creator_id: Option<String> = row.get(18)?;
+    Ok(Item {
+        id: row.get(0)?,
+        path: row.get(1)?,
+        depth: row.get(2)?,
+        parent_id: row.get(3)?,
+        title: row.get(4)?,
+        is_folder: kind == "folder",
+        link_reach: reach.as_deref().and_then(Reach::parse),
+        link_role: Role::parse(&link_role).unwrap_or(Role::Reader),
+        deleted_at: row.get(8)?,
+        ancestors_deleted_at: row.get(9)?,
+        filename: row.get(10)?,
+        upload_state: row.get(11)?,
+        mimetype: row.get(12)?,
+        main_workspace: row.get(13)?,
+        size: row.get(14)?,
+        description: row.get(15)?,
+        created_at: row.get(16)?,
+        updated_at: row.get(17)?,
+        creator: match creator_id {
+            Some(id) => Some(UserLight {
+                id,
+                full_name: row.get(19)?,
+                short_name: row.get(20)?,
+            }),
+            None => None,
+        },
+    })
+}
+
+/// An item that is not hard-deleted.
+pub fn find_item(conn: &Connection, id: &str) -> Result<Option<Item>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.id = ?1 AND i.hard_deleted_at IS NULL"),
+            [id],
+            item_from_row,
+        )
+        .optional()?)
+}
+
+/// Whether any row has this id, deleted ones included (client-chosen ids must be new).
+pub fn item_id_taken(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM drive_items WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// The caller's relation to `item` (roles and links along its path, counts, favorite).
+pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<ItemContext> {
+    let ids = item.path_ids();
+    let ancestors = &ids[..ids.len() - 1];
+    let mut ancestor_links = Vec::new();
+    if !ancestors.is_empty() {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT link_reach, link_role FROM drive_items
+             WHERE id IN ({}) AND ancestors_deleted_at IS NULL",
+            placeholders(ancestors.len())
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(ancestors), |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (reach, role) = row?;
+            ancestor_links.push((
+                reach.as_deref().and_then(Reach::parse),
+                Role::parse(&role).unwrap_or(Role::Reader),
+            ));
+        }
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT role, user_id = ? FROM drive_accesses WHERE item_id IN ({})",
+        placeholders(ids.len())
+    ))?;
+    let mut args: Vec<&str> = vec![user_id];
+    args.extend(&ids);
+    let mut role = None;
+    let mut nb_accesses = 0;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<bool>>(1)?))
+    })?;
+    for row in rows {
+        let (text, mine) = row?;
+        nb_accesses += 1;
+        if mine == Some(true) {
+            role = role.max(Role::parse(&text));
+        }
+    }
+    let (numchild, numchild_folder): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(type = 'folder'), 0) FROM drive_items
+         WHERE parent_id = ?1 AND deleted_at IS NULL AND ancestors_deleted_at IS NULL
+           AND hard_deleted_at IS NULL",
+        [&item.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let is_favorite = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2)",
+        [user_id, &item.id],
+        |r| r.get(0),
+    )?;
+    Ok(ItemContext {
+        ancestor_links,
+        role,
+        nb_accesses,
+        numchild,
+        numchild_folder,
+        is_favorite,
+        caller_is_creator: item.creator.as_ref().is_some_and(|c| c.id == user_id),
+    })
+}
+
+/// A new item row, as the creation rules (§8.3, §8.7) decided it.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub id: String,
+    pub parent: Option<Item>,
+    pub title: String,
+    pub is_folder: bool,
+    pub link_reach: Option<Reach>,
+    pub filename: Option<String>,
+    pub description: Option<String>,
+    pub quota_excluded: bool,
+    pub creator_id: String,
+    pub now: i64,
+}
+
+pub fn insert_item(tx: &Transaction<'_>, new: &NewItem) -> Result<()> {
+    let (path, depth, parent_id) = match &new.parent {
+        Some(parent) => (
+            format!("{}.{}", parent.path, new.id),
+            parent.depth + 1,
+            Some(parent.id.as_str()),
+        ),
+        None => (new.id.clone(), 1, None),
+    };
+    tx.execute(
+        "INSERT INTO drive_items (id, path, depth, parent_id, title, type, link_reach, creator_id,
+                                  filename, upload_state, description, quota_excluded, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+        params![
+            new.id,
+            path,
+            depth,
+            parent_id,
+            new.title,
+            if new.is_folder { "folder" } else { "file" },
+            new.link_reach.map(Reach::as_str),
+            new.creator_id,
+            new.filename,
+            (!new.is_folder).then_some("pending"),
+            new.description,
+            new.quota_excluded,
+            new.now,
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn insert_access(tx: &Transaction<'_>, item_id: &str, user_id: &str, role: Role, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO drive_accesses (id, item_id, user_id, role, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![
+            uuid::Uuid::new_v4().to_string(),
+            item_id,
+            user_id,
+            role.as_str(),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Titles of the live children of `parent_id` (§6.3: "non-deleted" is `deleted_at` null or
+/// `ancestors_deleted_at` null), for de-duplication.
+pub fn sibling_titles(conn: &Connection, parent_id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT title FROM drive_items WHERE parent_id = ?1 AND hard_deleted_at IS NULL
+           AND (deleted_at IS NULL OR ancestors_deleted_at IS NULL)",
+    )?;
+    let titles = stmt
+        .query_map([parent_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(titles)
+}
+
+/// Records that the caller reached an item (§6.5 LinkTrace); idempotent.
+pub fn trace_link(tx: &Transaction<'_>, user_id: &str, item_id: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO drive_link_traces (user_id, item_id, created_at) VALUES (?1, ?2, ?3)",
+        params![user_id, item_id, now],
+    )?;
+    Ok(())
+}
+
+/// One page of the visible children of `parent_id` (§8.6): not soft-deleted, not pending, not
+/// suspicious unless the caller created them. `order_sql` is a fixed ORDER BY list.
+pub fn children_page(
+    conn: &Connection,
+    parent_id: &str,
+    caller_id: &str,
+    filter: &SqlFilter,
+    order_sql: &str,
+    (limit, offset): (i64, i64),
+) -> Result<(i64, Vec<Item>)> {
+    let condition = format!(
+        "i.parent_id = ? AND i.hard_deleted_at IS NULL AND i.deleted_at IS NULL
+         AND i.ancestors_deleted_at IS NULL AND COALESCE(i.upload_state, '') <> 'pending'
+         AND (COALESCE(i.upload_state, '') <> 'suspicious' OR i.creator_id = ?) {}",
+        filter.sql
+    );
+    let mut args: Vec<String> = vec![parent_id.to_owned(), caller_id.to_owned()];
+    args.extend(filter.args.iter().cloned());
+    let count: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM {ITEM_FROM} WHERE {condition}"),
+        rusqlite::params_from_iter(&args),
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}"
+    ))?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(&args), item_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok((count, items))
+}
+
+/// Records a finished upload: type, size and state. Like upstream's partial save, it leaves
+/// `updated_at` alone.
+pub fn finish_upload(tx: &Transaction<'_>, id: &str, mimetype: &str, size: i64, state: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET mimetype = ?2, size = ?3, upload_state = ?4 WHERE id = ?1",
+        params![id, mimetype, size, state],
+    )?;
+    Ok(())
+}
+
+/// Deletes an item's rows outright (a refused upload: a file, so no descendants).
+pub fn delete_item_rows(tx: &Transaction<'_>, id: &str) -> Result<()> {
+    for table in ["drive_accesses", "drive_favorites", "drive_link_traces"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE item_id = ?1"), [id])?;
+    }
+    tx.execute("DELETE FROM drive_items WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Extra conditions of a listing: an SQL fragment over `i` built from fixed text only, with
+/// `?` for each of `args`.
+#[derive(Debug, Clone, Default)]
+pub struct SqlFilter {
+    pub sql: String,
+    pub args: Vec<String>,
+}
+
+impl SqlFilter {
+    pub fn and(&mut self, condition: &str, arg: impl Into<String>) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(condition);
+        self.args.push(arg.into());
+    }
+}
+
+/// Candidates of the caller's items list (§8.1 steps 1-3, in `order_sql` order): live, not
+/// pending, not someone else's suspicious file, and either accessed directly by the caller
+/// (`.1` true) or only traced through a link (`.1` false: the caller checks the reach).
+pub fn list_candidates(
+    conn: &Connection,
+    caller_id: &str,
+    filter: &SqlFilter,
+    order_sql: &str,
+) -> Result<Vec<(Item, bool)>> {
+    let mut args: Vec<String> = vec![caller_id.to_owned(); 4];
+    args.extend(filter.args.iter().cloned());
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS},
+                EXISTS (SELECT 1 FROM drive_accesses a WHERE a.item_id = i.id AND a.user_id = ?1)
+         FROM {ITEM_FROM}
+         WHERE i.hard_deleted_at IS NULL AND i.ancestors_deleted_at IS NULL
+           AND COALESCE(i.upload_state, '') <> 'pending'
+           AND (COALESCE(i.upload_state, '') <> 'suspicious' OR i.creator_id = ?2)
+           AND (EXISTS (SELECT 1 FROM drive_accesses a WHERE a.item_id = i.id AND a.user_id = ?3)
+                OR EXISTS (SELECT 1 FROM drive_link_traces t WHERE t.item_id = i.id AND t.user_id = ?4))
+           {}
+         ORDER BY {order_sql}",
+        filter.sql
+    ))?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(&args), |row| {
+            Ok((item_from_row(row)?, row.get::<_, bool>(21)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }

@@ -5,6 +5,16 @@
 /// What a request is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
+    /// `items/` (list, create).
+    Items,
+    /// `items/{id}/`.
+    Item(String),
+    /// `items/{id}/children/`.
+    Children(String),
+    /// `items/{id}/upload-ended/`.
+    UploadEnded(String),
+    /// A route of §1.3 that the emulator does not serve yet.
+    NotYet,
     UsersMe,
     UsersList,
     UserDetail(String),
@@ -24,9 +34,88 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
     let method = if method == "HEAD" { "GET" } else { method };
     let segments: Vec<&str> = path.strip_suffix('/')?.split('/').collect();
     let (resource, action, endpoint) = match segments.as_slice() {
+        ["items"] => {
+            let action = match method {
+                "GET" => Some("list"),
+                "POST" => Some("create"),
+                _ => None,
+            };
+            let endpoint = Endpoint::Items;
+            ("items", action, endpoint)
+        }
+        // Collection-level extras come before the detail route (§1.3).
+        [
+            "items",
+            extra @ ("trashbin" | "media-auth" | "favorites" | "recents" | "search"),
+        ] => {
+            let name = match *extra {
+                "trashbin" => "trashbin",
+                "media-auth" => "media_auth",
+                "favorites" => "favorites",
+                "recents" => "recents",
+                _ => "search",
+            };
+            let action = (method == "GET").then_some(name);
+            ("items", action, Endpoint::NotYet)
+        }
+        ["items", id] if is_id_segment(id) => {
+            let action = match method {
+                "GET" => Some("retrieve"),
+                "PUT" => Some("update"),
+                "PATCH" => Some("partial_update"),
+                "DELETE" => Some("destroy"),
+                _ => None,
+            };
+            let endpoint = if method == "GET" {
+                Endpoint::Item((*id).to_owned())
+            } else {
+                Endpoint::NotYet
+            };
+            ("items", action, endpoint)
+        }
+        ["items", id, "children"] if is_id_segment(id) => {
+            let action = matches!(method, "GET" | "POST").then_some("children");
+            ("items", action, Endpoint::Children((*id).to_owned()))
+        }
+        ["items", id, extra] if is_id_segment(id) => {
+            let action = match (method, *extra) {
+                ("POST", "upload-ended") => "upload_ended",
+                ("POST", "move") => "move",
+                ("POST", "restore") => "restore",
+                ("DELETE", "hard-delete") => "hard_delete",
+                ("GET", "tree") => "tree",
+                ("GET", "breadcrumb") => "breadcrumb",
+                ("PUT", "link-configuration") => "link_configuration",
+                ("POST" | "DELETE", "favorite") => "favorite",
+                ("GET", "wopi") => "wopi",
+                ("POST", "duplicate") => "duplicate",
+                ("GET", "download") => "download",
+                ("GET", "export") => "export",
+                ("POST", "convert") => "convert",
+                ("POST", "batch-share") => "batch_share",
+                (
+                    _,
+                    "upload-ended" | "move" | "restore" | "hard-delete" | "tree" | "breadcrumb"
+                    | "link-configuration" | "favorite" | "wopi" | "duplicate" | "download" | "export"
+                    | "convert" | "batch-share",
+                ) => {
+                    return Some(Route {
+                        resource: "items",
+                        action: None,
+                        endpoint: Endpoint::NotYet,
+                    });
+                }
+                _ => return None,
+            };
+            let endpoint = match action {
+                "upload_ended" => Endpoint::UploadEnded((*id).to_owned()),
+                _ => Endpoint::NotYet,
+            };
+            ("items", Some(action), endpoint)
+        }
         ["users", "me"] => ("users", (method == "GET").then_some("get_me"), Endpoint::UsersMe),
         ["users"] => ("users", (method == "GET").then_some("list"), Endpoint::UsersList),
-        ["users", id] if !id.is_empty() && !id.contains('.') => {
+        ["users", id] if is_id_segment(id) => {
             let action = match method {
                 "PUT" => Some("update"),
                 "PATCH" => Some("partial_update"),
@@ -41,6 +130,11 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
         action,
         endpoint,
     })
+}
+
+/// DRF's default lookup pattern: any segment without a `/` or `.`.
+fn is_id_segment(segment: &str) -> bool {
+    !segment.is_empty() && !segment.contains('.')
 }
 
 #[cfg(test)]
@@ -65,5 +159,34 @@ mod tests {
         assert_eq!(resolve("DELETE", "users/abc/").unwrap().action, None);
         assert!(resolve("GET", "users/me").is_none(), "no trailing slash");
         assert!(resolve("GET", "nothing/").is_none());
+    }
+
+    #[test]
+    fn items_routes_follow_the_route_table() {
+        let action = |m: &str, p: &str| resolve(m, p).and_then(|r| r.action);
+        assert_eq!(action("GET", "items/"), Some("list"));
+        assert_eq!(action("POST", "items/"), Some("create"));
+        assert_eq!(action("DELETE", "items/"), None);
+        assert_eq!(action("GET", "items/trashbin/"), Some("trashbin"));
+        assert_eq!(action("GET", "items/media-auth/"), Some("media_auth"));
+        assert_eq!(action("PATCH", "items/abc/"), Some("partial_update"));
+        assert_eq!(action("GET", "items/abc/children/"), Some("children"));
+        assert_eq!(action("POST", "items/abc/children/"), Some("children"));
+        assert_eq!(action("POST", "items/abc/upload-ended/"), Some("upload_ended"));
+        assert_eq!(
+            action("GET", "items/abc/upload-ended/"),
+            None,
+            "unmapped method: 403"
+        );
+        assert_eq!(action("DELETE", "items/abc/hard-delete/"), Some("hard_delete"));
+        assert_eq!(
+            action("PUT", "items/abc/link-configuration/"),
+            Some("link_configuration")
+        );
+        assert!(resolve("GET", "items/abc/nothing/").is_none());
+        assert_eq!(
+            resolve("POST", "items/abc/upload-ended/").unwrap().endpoint,
+            Endpoint::UploadEnded("abc".into())
+        );
     }
 }

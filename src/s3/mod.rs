@@ -14,10 +14,12 @@ pub mod checksums;
 pub mod conditions;
 pub mod cors;
 pub mod errors;
+pub mod inprocess;
 pub mod listing;
 pub mod model;
 pub mod multipart;
 pub mod objects;
+pub mod presign;
 pub mod service;
 pub mod store;
 

@@ -5,38 +5,8 @@ use base64::Engine as _;
 use lasuite_emu::admin::MintRequest;
 use serde_json::{Value, json};
 
+use crate::driveutil::{API, call, error};
 use crate::util::{self, client};
-
-const API: &str = "/external_api/v1.0";
-
-async fn call(
-    emu: &lasuite_emu::RunningEmulator,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut request = client().request(method.parse().unwrap(), format!("{}{API}{path}", emu.url()));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        headers,
-    )
-}
-
-fn error(code: &str, detail: &str) -> Value {
-    json!({"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": null}]})
-}
 
 async fn restrict(emu: &lasuite_emu::RunningEmulator, external_api: &str) {
     let fixture = format!("[drive]\nexternal_api = '''{external_api}'''\n");

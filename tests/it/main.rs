@@ -6,12 +6,15 @@
 
 mod admin;
 mod cli;
+mod drive_items;
 mod drive_users;
+mod driveutil;
 mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_introspection;
 mod oidc_tokens;
 mod s3_objects;
+mod s3_presign;
 mod s3_versions_and_lists;
 mod s3util;
 mod server;

@@ -1,0 +1,606 @@
+//! `items/` of the external API (spec §8): creation at the root and below a folder, retrieve,
+//! and the children listing. Rules are plain functions; SQL lives in `repo.rs`.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::auth::Caller;
+use super::body;
+use super::error::DriveError;
+use super::files;
+use super::model::{Item, ItemContext, Reach, Role};
+use super::page::{Ordering, Page};
+use super::repo::{self, NewItem};
+use super::represent::{self, Urls};
+use crate::app::AppState;
+
+/// Trash cut-off (`TRASHBIN_CUTOFF_DAYS`): past it a deleted item is gone for every purpose.
+const TRASHBIN_CUTOFF_MICROS: i64 = represent::TRASHBIN_CUTOFF_SECS * 1_000_000;
+const TITLE_MAX: usize = 255;
+/// Where Drive stores bodies, and with which credentials and ACL it presigns uploads.
+pub const BUCKET: &str = "drive-media-storage";
+const STORAGE_ACCESS_KEY: &str = "drive";
+const STORAGE_REGION: &str = "eu-east-1";
+const UPLOAD_ACL: &str = "private";
+const UPLOAD_POLICY_EXPIRATION: u64 = 60;
+
+/// A validated creation request (§8.3 steps 1-2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateRequest {
+    pub id: Option<String>,
+    pub title: String,
+    pub is_folder: bool,
+    pub filename: Option<String>,
+    pub description: Option<String>,
+}
+
+type FieldError = (String, String, Option<String>);
+
+fn field_error(attr: &str, code: &str, detail: &str) -> FieldError {
+    (code.to_owned(), detail.to_owned(), Some(attr.to_owned()))
+}
+
+/// A DRF `CharField`: strings, and numbers as their text; null only when allowed.
+fn char_field(
+    body: &Map<String, Value>,
+    name: &str,
+    allow_null: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match body.get(name)? {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Null if allow_null => None,
+        Value::Null => {
+            errors.push(field_error(name, "null", "This field may not be null."));
+            None
+        }
+        _ => {
+            errors.push(field_error(name, "invalid", "Not a valid string."));
+            None
+        }
+    }
+}
+
+/// Validates a creation body: every field error first, as DRF does, then the cross-field
+/// rules. Omitting `type` is a 500 upstream; here it is the `required` error it evidently means.
+pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, DriveError> {
+    let mut errors = Vec::new();
+    let id = match body.get("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if uuid::Uuid::parse_str(text).is_ok() => Some(
+            uuid::Uuid::parse_str(text)
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+        ),
+        Some(_) => {
+            errors.push(field_error("id", "invalid", "Must be a valid UUID."));
+            None
+        }
+    };
+    let title = char_field(body, "title", false, &mut errors);
+    if let Some(title) = &title {
+        if title.trim().is_empty() {
+            errors.push(field_error("title", "blank", "This field may not be blank."));
+        } else if title.trim().chars().count() > TITLE_MAX {
+            errors.push(field_error(
+                "title",
+                "max_length",
+                "Ensure this field has no more than 255 characters.",
+            ));
+        }
+    }
+    let kind = match body.get("type") {
+        None => {
+            errors.push(field_error("type", "required", "This field is required."));
+            None
+        }
+        Some(Value::String(kind)) if kind == "folder" || kind == "file" => Some(kind.clone()),
+        Some(Value::Null) => {
+            errors.push(field_error("type", "null", "This field may not be null."));
+            None
+        }
+        Some(other) => {
+            let shown = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
+            errors.push(field_error(
+                "type",
+                "invalid_choice",
+                &format!("\"{shown}\" is not a valid choice."),
+            ));
+            None
+        }
+    };
+    let filename = char_field(body, "filename", true, &mut errors);
+    if filename.as_ref().is_some_and(|f| f.chars().count() > TITLE_MAX) {
+        errors.push(field_error(
+            "filename",
+            "max_length",
+            "Ensure this field has no more than 255 characters.",
+        ));
+    }
+    let description = char_field(body, "description", true, &mut errors);
+    let extension = match body.get("extension") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(ext)) if ["odt", "ods", "odp"].contains(&ext.as_str()) => Some(ext.clone()),
+        Some(other) => {
+            let shown = other.as_str().map_or_else(|| other.to_string(), str::to_owned);
+            errors.push(field_error(
+                "extension",
+                "invalid_choice",
+                &format!("\"{shown}\" is not a valid choice."),
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(DriveError::validation(errors));
+    }
+    let is_folder = kind.as_deref() == Some("folder");
+    let title = title.map(|t| t.trim().to_owned());
+    if is_folder {
+        if filename.is_some() {
+            return Err(DriveError::invalid(
+                "filename",
+                "item_filename_only_allowed_for_files",
+                "Filename is only allowed for files.",
+            ));
+        }
+        let Some(title) = title else {
+            return Err(DriveError::invalid(
+                "title",
+                "item_create_folder_title_required",
+                "This field is required for folders.",
+            ));
+        };
+        return Ok(CreateRequest {
+            id,
+            title,
+            is_folder,
+            filename: None,
+            description,
+        });
+    }
+    if extension.is_some() {
+        // Template documents (an empty ODF file made by the server) are not emulated yet.
+        return Err(DriveError::invalid(
+            "extension",
+            "not_implemented",
+            "Creating a file from a template is not supported by lasuite-emu yet.",
+        ));
+    }
+    let Some(filename) = filename else {
+        return Err(DriveError::invalid(
+            "filename",
+            "item_create_file_filename_required",
+            "This field is required for files.",
+        ));
+    };
+    if !files::extension_allowed(&filename) {
+        return Err(DriveError::invalid(
+            "filename",
+            "item_create_file_extension_not_allowed",
+            "This file extension is not allowed.",
+        ));
+    }
+    let Some(sanitized) = files::sanitize_filename(&filename) else {
+        return Err(DriveError::invalid(
+            "non_field_errors",
+            "invalid",
+            "filename is empty once sanitized and it is not allowed",
+        ));
+    };
+    Ok(CreateRequest {
+        id,
+        title: filename,
+        is_folder,
+        filename: Some(sanitized),
+        description,
+    })
+}
+
+/// An item and the caller's relation to it, after the object permission of §6.6.
+pub struct Loaded {
+    pub item: Item,
+    pub context: ItemContext,
+}
+
+/// Loads item `id` for `ability`: invisible items are 404, a missing ability 403.
+pub async fn load(app: &AppState, caller: &Caller, id: &str, ability: &str) -> Result<Loaded, DriveError> {
+    let Ok(id) = uuid::Uuid::parse_str(id).map(|u| u.to_string()) else {
+        return Err(DriveError::not_found());
+    };
+    let user_id = caller.user.id.clone();
+    let found = app
+        .db
+        .read(move |conn| {
+            let Some(item) = repo::find_item(conn, &id)? else {
+                return Ok(None);
+            };
+            let context = repo::item_context(conn, &item, &user_id)?;
+            Ok(Some(Loaded { item, context }))
+        })
+        .await?;
+    let loaded = found.ok_or_else(DriveError::not_found)?;
+    let now = app.clock.now_micros();
+    let (item, context) = (&loaded.item, &loaded.context);
+    let suspicious = item.upload_state.as_deref() == Some("suspicious");
+    if suspicious && !context.caller_is_creator {
+        return Err(DriveError::not_found());
+    }
+    if let Some(deleted) = item.ancestors_deleted_at
+        && (deleted < now - TRASHBIN_CUTOFF_MICROS || context.role != Some(Role::Owner))
+    {
+        return Err(DriveError::not_found());
+    }
+    if !super::abilities::allows(item, context, ability) {
+        return Err(DriveError::permission_denied());
+    }
+    Ok(loaded)
+}
+
+pub fn urls(app: &AppState) -> Urls<'_> {
+    Urls {
+        public_url: &app.public_url,
+    }
+}
+
+/// `GET items/{id}/` (§8.2): the detail representation; the caller's link trace is recorded.
+pub async fn retrieve(app: &AppState, caller: &Caller, id: &str) -> Result<Value, DriveError> {
+    let loaded = load(app, caller, id, "retrieve").await?;
+    let (user_id, item_id, now) = (
+        caller.user.id.clone(),
+        loaded.item.id.clone(),
+        app.clock.now_micros(),
+    );
+    app.db
+        .write(move |tx| repo::trace_link(tx, &user_id, &item_id, now))
+        .await?;
+    Ok(represent::item_json(
+        &loaded.item,
+        &loaded.context,
+        &urls(app),
+        true,
+    ))
+}
+
+/// `POST items/` (no parent) and `POST items/{id}/children/` (§8.3, §8.7): 201 with the
+/// creation representation, and upstream's `Location` quirk (the text of `url`).
+pub async fn create(
+    app: &AppState,
+    caller: &Caller,
+    parent_id: Option<&str>,
+    headers: &HeaderMap,
+    raw: &[u8],
+) -> Result<Response, DriveError> {
+    let parent = match parent_id {
+        Some(id) => Some(load(app, caller, id, "children_create").await?.item),
+        None => None,
+    };
+    let request = validate_create(&body::json_object(headers, raw)?)?;
+    if parent.as_ref().is_some_and(|p| !p.is_folder) {
+        return Err(DriveError::invalid(
+            "type",
+            "item_create_child_type_folder_only",
+            "Only folders can have children.",
+        ));
+    }
+    let quota_excluded = app
+        .drive()
+        .aud_item_attributes(&caller.audience)
+        .is_some_and(|attributes| attributes.get("quota_excluded") == Some(&Value::Bool(true)));
+    let (user_id, now) = (caller.user.id.clone(), app.clock.now_micros());
+    let created = app
+        .db
+        .write(move |tx| {
+            if let Some(id) = &request.id
+                && repo::item_id_taken(tx, id)?
+            {
+                return Ok(None);
+            }
+            let title = match &parent {
+                Some(parent) => {
+                    files::deduplicate_title(&request.title, &repo::sibling_titles(tx, &parent.id)?)
+                }
+                None => request.title.clone(),
+            };
+            let new = NewItem {
+                id: request
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+                link_reach: parent.is_none().then_some(Reach::Restricted),
+                parent,
+                title,
+                is_folder: request.is_folder,
+                filename: request.filename.clone(),
+                description: request.description.clone(),
+                quota_excluded,
+                creator_id: user_id.clone(),
+                now,
+            };
+            repo::insert_item(tx, &new)?;
+            if new.parent.is_none() {
+                repo::insert_access(tx, &new.id, &user_id, Role::Owner, now)?;
+            }
+            let item = repo::find_item(tx, &new.id)?.expect("the row just inserted");
+            let context = repo::item_context(tx, &item, &user_id)?;
+            Ok(Some(Loaded { item, context }))
+        })
+        .await?;
+    let Some(Loaded { item, context }) = created else {
+        return Err(DriveError::invalid(
+            "id",
+            "item_create_existing_id",
+            "An item with this ID already exists. You cannot override it.",
+        ));
+    };
+    let policy = upload_policy(app, &item);
+    let urls = urls(app);
+    let location = urls.url(&item).unwrap_or_else(|| "None".into());
+    let body = represent::created_json(&item, &context, &urls, policy);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// The presigned PUT a client uploads a new file's body with (§10.1), on the public URL.
+fn upload_policy(app: &AppState, item: &Item) -> Option<String> {
+    if item.upload_state.as_deref() == Some("ready") {
+        return None;
+    }
+    let key = item.object_key()?;
+    let secret = app.s3.credentials.secret(STORAGE_ACCESS_KEY)?;
+    Some(crate::s3::presign::presigned_put_url(
+        &app.public_url,
+        BUCKET,
+        &key,
+        STORAGE_ACCESS_KEY,
+        &secret,
+        STORAGE_REGION,
+        Some(UPLOAD_ACL),
+        // The S3 store checks signature times against the system clock (docs/compat.md), so
+        // the policy is signed with it too, whatever the emulator's clock says.
+        crate::clock::Clock::system().now(),
+        UPLOAD_POLICY_EXPIRATION,
+    ))
+}
+
+/// `GET items/{id}/children/` (§8.6): one page of the visible children.
+pub async fn children(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+    query: &[(String, String)],
+    request_path: &str,
+) -> Result<Value, DriveError> {
+    let loaded = load(app, caller, id, "children_list").await?;
+    let filter = filters(query)?;
+    let ordering = Ordering::parse(query, "i.created_at ASC");
+    let requested = Page::parse(query);
+    let (parent_id, user_id) = (loaded.item.id.clone(), caller.user.id.clone());
+    let (count, rows, page) = app
+        .db
+        .read(move |conn| {
+            let fetch = |page: &Page| {
+                repo::children_page(
+                    conn,
+                    &parent_id,
+                    &user_id,
+                    &filter,
+                    &ordering.sql(),
+                    (page.size, page.offset()),
+                )
+            };
+            let (mut count, mut items) = fetch(&requested)?;
+            let mut page = requested.clone();
+            if requested.wants_last() {
+                page = requested.resolved(count);
+                (count, items) = fetch(&page)?;
+            }
+            let mut rows = Vec::with_capacity(items.len());
+            for item in items {
+                let context = repo::item_context(conn, &item, &user_id)?;
+                rows.push((item, context));
+            }
+            Ok((count, rows, page))
+        })
+        .await?;
+    let urls = urls(app);
+    let results = rows
+        .iter()
+        .map(|(item, context)| represent::item_json(item, context, &urls, true))
+        .collect();
+    page.envelope(count, results, &app.public_url, request_path, query)
+}
+
+/// `GET items/` (§8.1): the highest items the caller reaches, directly or through a link
+/// they followed, filtered, ordered (default `-updated_at`) and paginated.
+pub async fn list(
+    app: &AppState,
+    caller: &Caller,
+    query: &[(String, String)],
+    request_path: &str,
+) -> Result<Value, DriveError> {
+    let mut filter = filters(query)?;
+    match boolean_param(query, "is_creator_me") {
+        Some(true) => filter.and("i.creator_id = ?", &caller.user.id),
+        Some(false) => filter.and("(i.creator_id IS NULL OR i.creator_id <> ?)", &caller.user.id),
+        None => {}
+    }
+    let favorite = boolean_param(query, "is_favorite");
+    let ordering = Ordering::parse(query, "i.updated_at DESC");
+    let requested = Page::parse(query);
+    let user_id = caller.user.id.clone();
+    let (count, rows, page) = app
+        .db
+        .read(move |conn| {
+            let candidates = repo::list_candidates(conn, &user_id, &filter, &ordering.sql())?;
+            let mut kept = Vec::new();
+            for (item, direct) in candidates {
+                let context = repo::item_context(conn, &item, &user_id)?;
+                let reach = super::abilities::computed_definition(&item, &context).reach;
+                if direct || reach.is_some_and(|r| r != Reach::Restricted) {
+                    kept.push((item, context));
+                }
+            }
+            let mut highest = highest_only(kept);
+            if let Some(wanted) = favorite {
+                highest.retain(|(_, context)| context.is_favorite == wanted);
+            }
+            let count = i64::try_from(highest.len()).unwrap_or(i64::MAX);
+            let page = requested.resolved(count);
+            let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+            let rows: Vec<_> = highest
+                .into_iter()
+                .skip(start)
+                .take(usize::try_from(page.size).unwrap_or(0))
+                .collect();
+            Ok((count, rows, page))
+        })
+        .await?;
+    let urls = urls(app);
+    let results = rows
+        .iter()
+        .map(|(item, context)| represent::item_json(item, context, &urls, true))
+        .collect();
+    page.envelope(count, results, &app.public_url, request_path, query)
+}
+
+/// Drops every item one of whose ancestors is also in the list (§8.1 step 4), keeping order.
+fn highest_only(rows: Vec<(Item, ItemContext)>) -> Vec<(Item, ItemContext)> {
+    let ids: std::collections::HashSet<String> = rows.iter().map(|(item, _)| item.id.clone()).collect();
+    rows.into_iter()
+        .filter(|(item, _)| {
+            let path = item.path_ids();
+            !path[..path.len() - 1]
+                .iter()
+                .any(|ancestor| ids.contains(*ancestor))
+        })
+        .collect()
+}
+
+/// Django-filter's boolean: `true`/`True`/`2` and `false`/`False`/`3`; anything else ignored.
+fn boolean_param(query: &[(String, String)], name: &str) -> Option<bool> {
+    let value = query.iter().rev().find(|(k, _)| k == name)?.1.as_str();
+    match value {
+        "true" | "True" | "2" => Some(true),
+        "false" | "False" | "3" => Some(false),
+        _ => None,
+    }
+}
+
+/// The `title` and `type` filters of listings (§8.1), as SQL over `i`.
+fn filters(query: &[(String, String)]) -> Result<repo::SqlFilter, DriveError> {
+    let mut filter = repo::SqlFilter::default();
+    for (name, value) in query {
+        match name.as_str() {
+            "type" if value == "folder" || value == "file" => filter.and("i.type = ?", value),
+            "type" => {
+                return Err(DriveError::invalid(
+                    "type",
+                    "invalid",
+                    format!("Select a valid choice. {value} is not one of the available choices."),
+                ));
+            }
+            "title" if !value.is_empty() => {
+                let escaped = value
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                filter.and("i.title LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
+            }
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn codes(error: DriveError) -> Vec<(String, Option<String>)> {
+        error
+            .errors
+            .into_iter()
+            .map(|(code, _, attr)| (code, attr))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_takes_its_title_from_the_filename_and_sanitises_the_key() {
+        let request = validate_create(&body(
+            json!({"type": "file", "filename": "My Report (v2).pdf", "title": "x"}),
+        ))
+        .unwrap();
+        assert_eq!(request.title, "My Report (v2).pdf");
+        assert_eq!(request.filename.as_deref(), Some("My_Report_v2.pdf"));
+    }
+
+    #[test]
+    fn creation_errors_name_their_field() {
+        let cases = [
+            (
+                json!({"type": "file"}),
+                "item_create_file_filename_required",
+                "filename",
+            ),
+            (
+                json!({"type": "file", "filename": "x.exe"}),
+                "item_create_file_extension_not_allowed",
+                "filename",
+            ),
+            (
+                json!({"type": "file", "filename": "!@#$%^&*().txt"}),
+                "invalid",
+                "non_field_errors",
+            ),
+            (
+                json!({"type": "folder"}),
+                "item_create_folder_title_required",
+                "title",
+            ),
+            (
+                json!({"type": "folder", "title": "a", "filename": "a.txt"}),
+                "item_filename_only_allowed_for_files",
+                "filename",
+            ),
+            (json!({"type": "nope", "title": "a"}), "invalid_choice", "type"),
+            (json!({"title": "a"}), "required", "type"),
+            (json!({"type": "folder", "title": "  "}), "blank", "title"),
+            (
+                json!({"type": "folder", "title": "a".repeat(256)}),
+                "max_length",
+                "title",
+            ),
+            (
+                json!({"type": "folder", "title": "a", "id": "nope"}),
+                "invalid",
+                "id",
+            ),
+            (json!({"type": "folder", "title": ["a"]}), "invalid", "title"),
+            (
+                json!({"type": "file", "filename": "a.odt", "extension": "docx"}),
+                "invalid_choice",
+                "extension",
+            ),
+        ];
+        for (input, code, attr) in cases {
+            let error = validate_create(&body(input.clone())).unwrap_err();
+            assert_eq!(
+                codes(error),
+                vec![(code.to_owned(), Some(attr.to_owned()))],
+                "{input}"
+            );
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! The store as other services of the emulator use it, in-process and without signatures:
+//! Drive's `upload-ended` reads what a client uploaded and corrects its Content-Type there,
+//! as upstream does through boto3 (spec/drive-external-api.md §8.8).
+
+use tokio::io::AsyncReadExt;
+
+use super::Store;
+use super::model::{NewVersion, ObjectVersion};
+use super::store;
+
+impl Store {
+    /// The current version of `key`; None when the key or bucket is missing or the current
+    /// version is a delete marker.
+    pub async fn current(&self, bucket: &str, key: &str) -> crate::Result<Option<ObjectVersion>> {
+        let (b, k) = (bucket.to_owned(), key.to_owned());
+        let found = self
+            .db
+            .read(move |conn| store::latest_version(conn, &b, &k))
+            .await?;
+        Ok(found.filter(|version| !version.is_delete_marker))
+    }
+
+    /// At most `max` bytes from the start of a version's body.
+    pub async fn read_prefix(&self, version: &ObjectVersion, max: u64) -> std::io::Result<Vec<u8>> {
+        let Some(blob) = &version.blob else {
+            return Ok(Vec::new());
+        };
+        let file = tokio::fs::File::open(self.blobs.path(blob)).await?;
+        let mut head = Vec::new();
+        file.take(max).read_to_end(&mut head).await?;
+        Ok(head)
+    }
+
+    /// What a copy of the object onto itself with `MetadataDirective=REPLACE` does: a new
+    /// latest version sharing the body, the user metadata and other headers kept, with
+    /// `content_type`.
+    pub async fn replace_content_type(
+        &self,
+        bucket: &str,
+        version: &ObjectVersion,
+        content_type: &str,
+    ) -> crate::Result<()> {
+        let (Some(bucket), Some(source)) = (self.find_bucket(bucket), &version.blob) else {
+            return Ok(());
+        };
+        let blob = self
+            .blobs
+            .duplicate(source)
+            .await
+            .map_err(|e| crate::Error::io("duplicating a body", e))?;
+        let mut headers = version.headers.clone();
+        headers.content_type = Some(content_type.to_owned());
+        let new = NewVersion {
+            size: version.size,
+            etag: version.etag.clone(),
+            headers,
+            checksums: version.checksums.clone(),
+            parts_count: version.parts_count,
+            blob,
+        };
+        self.commit_version(&bucket, &version.key, new)
+            .await
+            .map_err(|e| {
+                crate::Error::io(
+                    "rewriting the Content-Type",
+                    std::io::Error::other(format!("{e:?}")),
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Deletes `key` as DeleteObject without a version id does (a delete marker when the
+    /// bucket keeps versions).
+    pub async fn delete_current(&self, bucket: &str, key: &str) -> crate::Result<()> {
+        let Some(bucket) = self.find_bucket(bucket) else {
+            return Ok(());
+        };
+        let (name, k, versioning, now) = (
+            bucket.name.clone(),
+            key.to_owned(),
+            bucket.versioning,
+            self.clock.now(),
+        );
+        let (_, removed) = self
+            .db
+            .write(move |tx| store::delete_current(tx, &name, &k, versioning, now))
+            .await?;
+        self.blobs.remove(removed).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,919 @@
+//! Drive's external API, items slice (issue 4): creation at the root and below folders, the
+//! upload policy, retrieve and the children listing (spec §7, §8.2-§8.7, §10.1). Checklist
+//! items are named in each test.
+
+use serde_json::{Value, json};
+
+use crate::driveutil::{call, error, invalid};
+use crate::util::{self, client};
+
+/// The 32 keys of the detail and list representations (§7.3).
+const DETAIL_KEYS: [&str; 32] = [
+    "abilities",
+    "ancestors_link_reach",
+    "ancestors_link_role",
+    "computed_link_reach",
+    "computed_link_role",
+    "created_at",
+    "creator",
+    "deleted_at",
+    "depth",
+    "description",
+    "filename",
+    "hard_delete_at",
+    "id",
+    "is_favorite",
+    "is_wopi_supported",
+    "link_reach",
+    "link_role",
+    "main_workspace",
+    "mimetype",
+    "nb_accesses",
+    "numchild",
+    "numchild_folder",
+    "path",
+    "size",
+    "title",
+    "type",
+    "updated_at",
+    "upload_state",
+    "url",
+    "url_permalink",
+    "url_preview",
+    "user_role",
+];
+
+fn keys(value: &Value) -> Vec<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
+    emu.mint_token("docs", user).await.unwrap().access_token
+}
+
+async fn create(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str, body: Value) -> Value {
+    let (status, item, _) = call(emu, "POST", path, Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{item}");
+    item
+}
+
+#[tokio::test]
+async fn itm_16_itm_01_a_root_folder_is_created_owned_and_retrieved_with_the_detail_keys() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (status, created, headers) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"title": "my item", "type": "folder"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        headers["location"], "None",
+        "upstream's Location quirk for folders"
+    );
+    let mut creation_keys = keys(&created);
+    creation_keys.sort();
+    let mut expected: Vec<&str> = DETAIL_KEYS
+        .iter()
+        .copied()
+        .filter(|k| {
+            ![
+                "url_preview",
+                "mimetype",
+                "deleted_at",
+                "is_wopi_supported",
+                "is_favorite",
+            ]
+            .contains(k)
+        })
+        .chain(["policy"])
+        .collect();
+    expected.sort();
+    assert_eq!(creation_keys, expected, "the creation representation (§7.5)");
+    assert_eq!(created["link_reach"], "restricted");
+    assert_eq!(created["user_role"], "owner");
+    assert_eq!(created["nb_accesses"], 1);
+    assert_eq!(created["policy"], Value::Null);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["path"], id);
+
+    let (status, item, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(status, 200);
+    let mut detail_keys = keys(&item);
+    detail_keys.sort();
+    assert_eq!(detail_keys, DETAIL_KEYS);
+    assert_eq!(item["depth"], 1);
+    assert_eq!(item["ancestors_link_reach"], Value::Null);
+    assert_eq!(item["ancestors_link_role"], Value::Null);
+    assert_eq!(item["computed_link_reach"], "restricted");
+    assert_eq!(item["computed_link_role"], Value::Null);
+    assert_eq!(item["numchild"], 0);
+    assert_eq!(item["is_favorite"], false);
+    assert_eq!(item["upload_state"], Value::Null);
+    assert_eq!(item["url"], Value::Null);
+    assert_eq!(item["main_workspace"], false);
+    assert_eq!(item["deleted_at"], Value::Null);
+    assert_eq!(item["hard_delete_at"], Value::Null);
+    assert_eq!(item["creator"]["full_name"], "Alice Liddell");
+    assert_eq!(item["abilities"].as_object().unwrap().len(), 24);
+    assert_eq!(item["abilities"]["destroy"], true);
+    assert_eq!(item["abilities"]["restore"], true);
+    assert_eq!(
+        item["abilities"]["link_select_options"],
+        json!({"restricted": null, "authenticated": ["reader", "editor"], "public": ["reader", "editor"]})
+    );
+    let created_at = item["created_at"].as_str().unwrap();
+    assert!(
+        created_at.ends_with('Z') && created_at.starts_with("20"),
+        "{created_at}"
+    );
+}
+
+#[tokio::test]
+async fn itm_07_itm_05_a_restricted_item_is_refused_to_others_and_unknown_ids_are_404() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let folder = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "private", "type": "folder"}),
+    )
+    .await;
+    let id = folder["id"].as_str().unwrap();
+    let (status, body, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&bob), None).await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            error(
+                "permission_denied",
+                "You do not have permission to perform this action."
+            )
+        )
+    );
+    let (status, _, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/children/"),
+        Some(&bob),
+        Some(json!({"type": "folder", "title": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403, "no children_create for a stranger");
+    for unknown in [uuid::Uuid::new_v4().to_string(), "not-a-uuid".to_owned()] {
+        let (status, body, _) = call(&emu, "GET", &format!("/items/{unknown}/"), Some(&alice), None).await;
+        assert_eq!(
+            (status, body),
+            (404, error("not_found", "Not found.")),
+            "{unknown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn itm_18_a_root_file_gets_a_presigned_put_the_store_accepts() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let file = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "file", "filename": "file.txt"}),
+    )
+    .await;
+    let id = file["id"].as_str().unwrap();
+    assert_eq!(file["title"], "file.txt");
+    assert_eq!(file["upload_state"], "pending");
+    assert_eq!(file["url"], Value::Null, "pending files have no URL");
+    let policy = url::Url::parse(file["policy"].as_str().unwrap()).unwrap();
+    assert_eq!(policy.path(), format!("/drive-media-storage/item/{id}/file.txt"));
+    assert_eq!(format!("{}", policy.origin().ascii_serialization()), emu.url());
+    let names: Vec<String> = policy.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(
+        names,
+        [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Signature"
+        ]
+    );
+    let query: std::collections::HashMap<_, _> = policy.query_pairs().into_owned().collect();
+    assert_eq!(query["X-Amz-Expires"], "60");
+    assert_eq!(query["X-Amz-SignedHeaders"], "host;x-amz-acl");
+    assert!(query["X-Amz-Credential"].starts_with("drive/"));
+    assert!(query["X-Amz-Credential"].ends_with("/eu-east-1/s3/aws4_request"));
+
+    let put = client()
+        .put(policy.as_str())
+        .header("x-amz-acl", "private")
+        .body("my prose")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    let unsigned_acl = client().put(policy.as_str()).body("x").send().await.unwrap();
+    assert_eq!(unsigned_acl.status(), 403, "the signed x-amz-acl is required");
+}
+
+#[tokio::test]
+async fn itm_17_itm_20_itm_21_itm_23_creation_refuses_bad_bodies_in_the_envelope() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let cases = [
+        (
+            json!({"type": "file"}),
+            invalid(
+                "filename",
+                "item_create_file_filename_required",
+                "This field is required for files.",
+            ),
+        ),
+        (
+            json!({"type": "folder"}),
+            invalid(
+                "title",
+                "item_create_folder_title_required",
+                "This field is required for folders.",
+            ),
+        ),
+        (
+            json!({"type": "file", "filename": "!@#$%^&*().txt"}),
+            invalid(
+                "non_field_errors",
+                "invalid",
+                "filename is empty once sanitized and it is not allowed",
+            ),
+        ),
+        (
+            json!({"type": "folder", "title": "a", "filename": "a.txt"}),
+            invalid(
+                "filename",
+                "item_filename_only_allowed_for_files",
+                "Filename is only allowed for files.",
+            ),
+        ),
+        (
+            json!({"type": "drawer", "title": "a"}),
+            invalid("type", "invalid_choice", "\"drawer\" is not a valid choice."),
+        ),
+        (
+            json!({"type": "folder", "title": ""}),
+            invalid("title", "blank", "This field may not be blank."),
+        ),
+        (
+            json!({"type": "folder", "title": "t".repeat(256)}),
+            invalid(
+                "title",
+                "max_length",
+                "Ensure this field has no more than 255 characters.",
+            ),
+        ),
+        (
+            json!({"type": "folder", "title": "a", "id": "123"}),
+            invalid("id", "invalid", "Must be a valid UUID."),
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, answer, _) = call(&emu, "POST", "/items/", Some(&alice), Some(body.clone())).await;
+        assert_eq!((status, answer), (400, expected), "{body}");
+    }
+    for name in ["file.notallowed", "file", ".file"] {
+        let (status, answer, _) = call(
+            &emu,
+            "POST",
+            "/items/",
+            Some(&alice),
+            Some(json!({"type": "file", "filename": name})),
+        )
+        .await;
+        assert_eq!(
+            (status, answer),
+            (
+                400,
+                invalid(
+                    "filename",
+                    "item_create_file_extension_not_allowed",
+                    "This file extension is not allowed."
+                )
+            ),
+            "{name}"
+        );
+    }
+    let upper = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "file", "filename": "file.JPG"}),
+    )
+    .await;
+    assert_eq!(upper["filename"], "file.JPG");
+    // ITM-23: the title is kept verbatim, the key uses the sanitised name.
+    let odd = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "file", "filename": "><img src=x onerror=alert()>\n.txt"}),
+    )
+    .await;
+    assert_eq!(odd["title"], "><img src=x onerror=alert()>\n.txt");
+    assert_eq!(odd["filename"], "img_srcx_onerroralert.txt");
+    assert!(
+        odd["policy"]
+            .as_str()
+            .unwrap()
+            .contains("/img_srcx_onerroralert.txt?")
+    );
+    // Not JSON at all.
+    let form = client()
+        .post(format!("{}/external_api/v1.0/items/", emu.url()))
+        .bearer_auth(&alice)
+        .form(&[("type", "folder"), ("title", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+}
+
+#[tokio::test]
+async fn itm_22_a_client_chosen_id_is_used_once() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let item = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "folder", "title": "a", "id": id}),
+    )
+    .await;
+    assert_eq!(item["id"], id);
+    let (status, answer, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"type": "folder", "title": "b", "id": id})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            400,
+            invalid(
+                "id",
+                "item_create_existing_id",
+                "An item with this ID already exists. You cannot override it."
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn itm_25_itm_26_children_inherit_and_titles_are_deduplicated() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let folder = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "folder", "type": "folder"}),
+    )
+    .await;
+    let fid = folder["id"].as_str().unwrap();
+    let children = format!("/items/{fid}/children/");
+    let first = create(
+        &emu,
+        &alice,
+        &children,
+        json!({"title": "my item", "type": "folder"}),
+    )
+    .await;
+    assert_eq!(first["link_reach"], Value::Null, "children inherit");
+    assert_eq!(first["computed_link_reach"], "restricted");
+    assert_eq!(first["ancestors_link_reach"], "restricted");
+    assert_eq!(first["user_role"], "owner", "inherited from the parent");
+    assert_eq!(first["nb_accesses"], 1, "the parent's access, none of its own");
+    assert_eq!(first["depth"], 2);
+    assert_eq!(first["path"], format!("{fid}.{}", first["id"].as_str().unwrap()));
+    assert_eq!(
+        first["abilities"]["link_select_options"],
+        json!({"restricted": null, "authenticated": ["reader", "editor"], "public": ["reader", "editor"]})
+    );
+    let second = create(
+        &emu,
+        &alice,
+        &children,
+        json!({"title": "my item", "type": "folder"}),
+    )
+    .await;
+    assert_eq!(second["title"], "my item_01");
+    let file = create(
+        &emu,
+        &alice,
+        &children,
+        json!({"type": "file", "filename": "file.txt"}),
+    )
+    .await;
+    let again = create(
+        &emu,
+        &alice,
+        &children,
+        json!({"type": "file", "filename": "file.txt"}),
+    )
+    .await;
+    assert_eq!(again["title"], "file_01.txt");
+    assert_eq!(
+        again["filename"], "file.txt",
+        "the key stays unique through the id"
+    );
+    // ITM-25: a file cannot hold children.
+    let under_file = format!("/items/{}/children/", file["id"].as_str().unwrap());
+    let (status, answer, _) = call(
+        &emu,
+        "POST",
+        &under_file,
+        Some(&alice),
+        Some(json!({"type": "folder", "title": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            400,
+            invalid(
+                "type",
+                "item_create_child_type_folder_only",
+                "Only folders can have children."
+            )
+        )
+    );
+    let (_, parent, _) = call(&emu, "GET", &format!("/items/{fid}/"), Some(&alice), None).await;
+    assert_eq!(parent["numchild"], 4, "pending files count as children");
+    assert_eq!(parent["numchild_folder"], 2);
+}
+
+#[tokio::test]
+async fn itm_29_itm_30_children_pages_hide_pending_files_and_filter() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let folder = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "folder", "type": "folder"}),
+    )
+    .await;
+    let fid = folder["id"].as_str().unwrap();
+    let children = format!("/items/{fid}/children/");
+    for title in ["b", "a", "c"] {
+        create(&emu, &alice, &children, json!({"title": title, "type": "folder"})).await;
+    }
+    create(
+        &emu,
+        &alice,
+        &children,
+        json!({"type": "file", "filename": "pending.txt"}),
+    )
+    .await;
+
+    let (status, page, _) = call(&emu, "GET", &children, Some(&alice), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["count"], 3, "the pending file is hidden");
+    let titles: Vec<&str> = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["b", "a", "c"], "creation order by default");
+    let mut child_keys = keys(&page["results"][0]);
+    child_keys.sort();
+    assert_eq!(child_keys, DETAIL_KEYS);
+    assert_eq!(page["results"][0]["nb_accesses"], 1);
+
+    let (_, ordered, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?ordering=-title"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let titles: Vec<&str> = ordered["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["c", "b", "a"]);
+
+    // Pagination (§5): page 1 links page 2, page 2 links back without a page parameter.
+    let (_, first, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?page_size=2"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let base = format!("{}/external_api/v1.0{children}", emu.url());
+    assert_eq!(first["next"], format!("{base}?page_size=2&page=2"));
+    assert_eq!(first["previous"], Value::Null);
+    let (_, second, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?page_size=2&page=2"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(second["results"].as_array().unwrap().len(), 1);
+    assert_eq!(second["previous"], format!("{base}?page_size=2"));
+    let (_, last, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?page_size=2&page=last"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(last["results"], second["results"]);
+    let (status, body, _) = call(&emu, "GET", &format!("{children}?page=9"), Some(&alice), None).await;
+    assert_eq!((status, body), (404, error("not_found", "Invalid page.")));
+
+    let (status, body, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?type=unknown"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "type",
+                "invalid",
+                "Select a valid choice. unknown is not one of the available choices."
+            )
+        )
+    );
+    let (_, titled, _) = call(&emu, "GET", &format!("{children}?title=A"), Some(&alice), None).await;
+    assert_eq!(titled["count"], 1, "title filters case-insensitively");
+    let (_, files, _) = call(&emu, "GET", &format!("{children}?type=file"), Some(&alice), None).await;
+    assert_eq!(files["count"], 0);
+}
+
+#[tokio::test]
+async fn ext_09_to_12_per_audience_attributes_mark_items_quota_excluded() {
+    let emu = util::start_with("[drive]\naud_item_attributes = { docs = { quota_excluded = true } }\n").await;
+    let docs = token(&emu, "alice").await;
+    let drive = emu.mint_token("drive", "alice").await.unwrap().access_token;
+    let root = create(&emu, &docs, "/items/", json!({"type": "folder", "title": "r"})).await;
+    let child = create(
+        &emu,
+        &docs,
+        &format!("/items/{}/children/", root["id"].as_str().unwrap()),
+        json!({"type": "folder", "title": "c"}),
+    )
+    .await;
+    let other = create(&emu, &drive, "/items/", json!({"type": "folder", "title": "o"})).await;
+    for (item, expected) in [(&root, true), (&child, true), (&other, false)] {
+        let id = item["id"].as_str().unwrap().to_owned();
+        let excluded: bool = emu
+            .app()
+            .db
+            .read(move |conn| {
+                Ok(conn.query_row(
+                    "SELECT quota_excluded FROM drive_items WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(excluded, expected, "{}", item["title"]);
+    }
+}
+
+/// Creates a file at the root and PUTs `body` to its policy with `content_type`.
+async fn uploaded(
+    emu: &lasuite_emu::RunningEmulator,
+    token: &str,
+    filename: &str,
+    body: &[u8],
+    content_type: &str,
+) -> Value {
+    let file = create(
+        emu,
+        token,
+        "/items/",
+        json!({"type": "file", "filename": filename}),
+    )
+    .await;
+    let put = client()
+        .put(file["policy"].as_str().unwrap())
+        .header("x-amz-acl", "private")
+        .header("content-type", content_type)
+        .header("x-amz-meta-origin", "test")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    file
+}
+
+#[tokio::test]
+async fn ext_08_itm_34_the_upload_flow_ends_with_a_typed_ready_file() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let file = uploaded(
+        &emu,
+        &alice,
+        "my_file.txt",
+        b"my prose",
+        "application/octet-stream",
+    )
+    .await;
+    let id = file["id"].as_str().unwrap();
+    let ended = format!("/items/{id}/upload-ended/");
+    let (status, item, _) = call(&emu, "POST", &ended, Some(&alice), None).await;
+    assert_eq!(status, 200, "{item}");
+    assert_eq!(
+        item["upload_state"], "analyzing",
+        "upstream answers before the scan verdict"
+    );
+    assert_eq!(item["mimetype"], "text/plain");
+    assert_eq!(item["size"], 8);
+    assert_eq!(item["url"], format!("{}/media/item/{id}/my_file.txt", emu.url()));
+    assert_eq!(item["url_preview"], Value::Null, "text is not previewable");
+    assert_eq!(
+        item["url_permalink"],
+        format!("{}/api/v1.0/items/{id}/download/", emu.url())
+    );
+    let (_, stored, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(stored["upload_state"], "ready", "the dummy scanner's verdict");
+    // ITM-33: only once.
+    let (status, body, _) = call(&emu, "POST", &ended, Some(&alice), None).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "item",
+                "item_upload_state_not_pending",
+                "This action is only available for items in PENDING state."
+            )
+        )
+    );
+    // The object's Content-Type was corrected in the store, its user metadata kept.
+    let object = emu
+        .app()
+        .s3
+        .store
+        .current("drive-media-storage", &format!("item/{id}/my_file.txt"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(object.headers.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(
+        object.headers.metadata.get("origin").map(String::as_str),
+        Some("test")
+    );
+}
+
+#[tokio::test]
+async fn itm_31_itm_32_itm_35_itm_39_upload_ended_checks_rights_kind_and_sniffs_types() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let empty = uploaded(&emu, &alice, "empty.txt", b"", "text/plain").await;
+    let path = format!("/items/{}/upload-ended/", empty["id"].as_str().unwrap());
+    let (status, _, _) = call(&emu, "POST", &path, Some(&bob), None).await;
+    assert_eq!(status, 403, "ITM-31: no rights on the item");
+    let (status, item, _) = call(&emu, "POST", &path, Some(&alice), None).await;
+    assert_eq!(
+        (status, &item["mimetype"], &item["size"]),
+        (200, &json!("application/x-empty"), &json!(0))
+    );
+
+    let folder = create(&emu, &alice, "/items/", json!({"type": "folder", "title": "f"})).await;
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{}/upload-ended/", folder["id"].as_str().unwrap()),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "item",
+                "item_upload_type_unavailable",
+                "This action is only available for items of type FILE."
+            )
+        )
+    );
+
+    // ITM-39: stored as text/html, named .pdf, generic bytes: a PDF, and the stored
+    // Content-Type follows.
+    let pdf = uploaded(&emu, &alice, "my_file.pdf", b"my prose", "text/html").await;
+    let id = pdf["id"].as_str().unwrap();
+    let (_, item, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(item["mimetype"], "application/pdf");
+    assert_eq!(
+        item["url_preview"],
+        format!("{}/media/preview/item/{id}/my_file.pdf", emu.url())
+    );
+    let object = emu
+        .app()
+        .s3
+        .store
+        .current("drive-media-storage", &format!("item/{id}/my_file.pdf"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(object.headers.content_type.as_deref(), Some("application/pdf"));
+
+    // Nothing uploaded: a clear 400 instead of upstream's 500.
+    let missing = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "file", "filename": "never.txt"}),
+    )
+    .await;
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{}/upload-ended/", missing["id"].as_str().unwrap()),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["code"], "item_upload_object_missing");
+}
+
+#[tokio::test]
+async fn itm_38_a_refused_type_deletes_the_item_and_its_object() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    // An HTML page named .txt: its bytes say text/html, which Drive does not allow.
+    let page = uploaded(
+        &emu,
+        &alice,
+        "page.txt",
+        b"<!DOCTYPE html><html><body>hi</body></html>",
+        "text/plain",
+    )
+    .await;
+    let id = page["id"].as_str().unwrap();
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body,
+        json!({"type": "validation_error", "errors": [{"code": "file_type_not_allowed", "detail": "The file type is not allowed.", "attr": null}]})
+    );
+    let (status, _, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(status, 404, "the item is gone");
+    let object = emu
+        .app()
+        .s3
+        .store
+        .current("drive-media-storage", &format!("item/{id}/page.txt"))
+        .await
+        .unwrap();
+    assert!(object.is_none(), "and so is its object");
+}
+
+#[tokio::test]
+async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_page() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (status, empty, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
+    assert_eq!(status, 200);
+    let seeded = empty["count"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for title in ["one", "two", "three"] {
+        let item = create(&emu, &alice, "/items/", json!({"type": "folder", "title": title})).await;
+        ids.push(item["id"].as_str().unwrap().to_owned());
+    }
+    // A child of a listed folder is not listed (ITM-09); a pending file is not (ITM-11).
+    create(
+        &emu,
+        &alice,
+        &format!("/items/{}/children/", ids[0]),
+        json!({"type": "folder", "title": "child"}),
+    )
+    .await;
+    create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "file", "filename": "pending.txt"}),
+    )
+    .await;
+    let (_, all, _) = call(&emu, "GET", "/items/?page_size=200", Some(&alice), None).await;
+    assert_eq!(all["count"].as_i64().unwrap(), seeded + 3);
+    let titles: Vec<&str> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &titles[..3],
+        ["three", "two", "one"],
+        "newest update first by default"
+    );
+
+    // ITM-13: page links keep other parameters and drop `page` for page 1.
+    let base = format!("{}/external_api/v1.0/items/", emu.url());
+    let (_, first, _) = call(&emu, "GET", "/items/?page_size=2&title=o", Some(&alice), None).await;
+    assert_eq!(first["count"], 2, "`one` and `two` contain an o");
+    assert_eq!(first["next"], Value::Null);
+    let (_, first, _) = call(&emu, "GET", "/items/?page_size=1&title=o", Some(&alice), None).await;
+    assert_eq!(first["next"], format!("{base}?page_size=1&title=o&page=2"));
+    let (_, second, _) = call(
+        &emu,
+        "GET",
+        "/items/?page_size=1&title=o&page=2",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(second["previous"], format!("{base}?page_size=1&title=o"));
+
+    // ITM-14 in part: type validated, is_creator_me honoured, unknown values ignored.
+    let (status, body, _) = call(&emu, "GET", "/items/?type=unknown", Some(&alice), None).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "type",
+                "invalid",
+                "Select a valid choice. unknown is not one of the available choices."
+            )
+        )
+    );
+    let (_, mine, _) = call(
+        &emu,
+        "GET",
+        "/items/?is_creator_me=true&title=o",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(mine["count"], 2);
+    let (_, not_mine, _) = call(
+        &emu,
+        "GET",
+        "/items/?is_creator_me=False&title=o",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(not_mine["count"], 0);
+    let (_, ignored, _) = call(
+        &emu,
+        "GET",
+        "/items/?is_creator_me=maybe&is_favorite=x&title=o",
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(ignored["count"], 2);
+
+    // Someone else's items are not in bob's list.
+    let bob = token(&emu, "bob").await;
+    let (_, theirs, _) = call(&emu, "GET", "/items/?title=o", Some(&bob), None).await;
+    assert_eq!(theirs["count"], 0);
+}

@@ -1,0 +1,43 @@
+//! Helpers shared by the Drive API tests: one call to the external API, and its envelope.
+
+use serde_json::{Value, json};
+
+use crate::util::client;
+
+pub const API: &str = "/external_api/v1.0";
+
+/// One request to the external API: `(status, JSON body or null, headers)`.
+pub async fn call(
+    emu: &lasuite_emu::RunningEmulator,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = client().request(method.parse().unwrap(), format!("{}{API}{path}", emu.url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+/// A `client_error` envelope with one error and no attribute.
+pub fn error(code: &str, detail: &str) -> Value {
+    json!({"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": null}]})
+}
+
+/// A `validation_error` envelope with one error on `attr`.
+pub fn invalid(attr: &str, code: &str, detail: &str) -> Value {
+    json!({"type": "validation_error", "errors": [{"code": code, "detail": detail, "attr": attr}]})
+}
