@@ -105,20 +105,7 @@ async fn resolve_user(
             let Some(realm_user) = crate::oidc::store::find_user_by_sub(tx, &realm.name, &sub)? else {
                 return Ok(None);
             };
-            let full_name = Some(realm_user.full_name()).filter(|n| !n.is_empty());
-            let short_name = Some(realm_user.first_name.clone()).filter(|n| !n.is_empty());
-            let email = Some(realm_user.email.clone())
-                .filter(|e| !e.is_empty())
-                .or(email_claim);
-            repo::create(
-                tx,
-                &sub,
-                email.as_deref(),
-                full_name.as_deref(),
-                short_name.as_deref(),
-                now,
-            )
-            .map(Some)
+            repo::create_from_realm_user(tx, &realm_user, email_claim.as_deref(), now).map(Some)
         })
         .await?;
     user.ok_or_else(missing)

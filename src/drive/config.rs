@@ -23,6 +23,9 @@ pub struct DriveFixture {
     /// Upstream's `EXTERNAL_API_AUD_ITEM_ATTRIBUTES`: extra stored attributes of items created
     /// through the API, per token audience, e.g. `{docs = {quota_excluded = true}}`.
     pub aud_item_attributes: Option<Value>,
+    /// Seeded folders (`[[drive.items]]`, see `seed.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<super::seed::ItemSeed>,
 }
 
 impl DriveFixture {
@@ -42,10 +45,19 @@ impl DriveFixture {
         if over.aud_item_attributes.is_some() {
             self.aud_item_attributes = over.aud_item_attributes;
         }
+        // Seeds add up; a later seed with the same id replaces the earlier one.
+        for seed in over.items {
+            let id = seed.resolved_id();
+            self.items.retain(|earlier| earlier.resolved_id() != id);
+            self.items.push(seed);
+        }
     }
 
     /// Resolves the settings, with upstream's names in the errors.
     pub fn resolve(&self) -> Result<DriveConfig, String> {
+        for seed in &self.items {
+            seed.validate()?;
+        }
         let external_api = match &self.external_api {
             None => ExternalApi::everything(),
             Some(Value::String(text)) => ExternalApi::parse(&parse_setting(text)?)?,

@@ -17,6 +17,7 @@ pub mod page;
 pub mod repo;
 pub mod represent;
 pub mod routes;
+pub mod seed;
 pub mod upload;
 pub mod users;
 

@@ -69,6 +69,22 @@ pub fn create(
     Ok(find(tx, &id)?.expect("the row just inserted"))
 }
 
+/// The Drive user of a realm user, as logging in to Drive makes it: same `sub`, email (or
+/// `email_fallback`, the token's claim), full and short names.
+pub fn create_from_realm_user(
+    tx: &Transaction<'_>,
+    realm_user: &crate::oidc::model::User,
+    email_fallback: Option<&str>,
+    now: i64,
+) -> Result<DriveUser> {
+    let full_name = Some(realm_user.full_name()).filter(|n| !n.is_empty());
+    let short_name = Some(realm_user.first_name.as_str()).filter(|n| !n.is_empty());
+    let email = Some(realm_user.email.as_str())
+        .filter(|e| !e.is_empty())
+        .or(email_fallback);
+    create(tx, &realm_user.sub, email, full_name.as_deref(), short_name, now)
+}
+
 /// Sets a user's own preferences (the writable fields of `users/{id}/`).
 pub fn update_preferences(
     tx: &Transaction<'_>,

@@ -856,20 +856,23 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
 
     // ITM-13: page links keep other parameters and drop `page` for page 1.
     let base = format!("{}/external_api/v1.0/items/", emu.url());
-    let (_, first, _) = call(&emu, "GET", "/items/?page_size=2&title=o", Some(&alice), None).await;
-    assert_eq!(first["count"], 2, "`one` and `two` contain an o");
+    let (_, first, _) = call(&emu, "GET", "/items/?page_size=2&title=T", Some(&alice), None).await;
+    assert_eq!(
+        first["count"], 2,
+        "`two` and `three` contain a t, whatever the case"
+    );
     assert_eq!(first["next"], Value::Null);
-    let (_, first, _) = call(&emu, "GET", "/items/?page_size=1&title=o", Some(&alice), None).await;
-    assert_eq!(first["next"], format!("{base}?page_size=1&title=o&page=2"));
+    let (_, first, _) = call(&emu, "GET", "/items/?page_size=1&title=T", Some(&alice), None).await;
+    assert_eq!(first["next"], format!("{base}?page_size=1&title=T&page=2"));
     let (_, second, _) = call(
         &emu,
         "GET",
-        "/items/?page_size=1&title=o&page=2",
+        "/items/?page_size=1&title=T&page=2",
         Some(&alice),
         None,
     )
     .await;
-    assert_eq!(second["previous"], format!("{base}?page_size=1&title=o"));
+    assert_eq!(second["previous"], format!("{base}?page_size=1&title=T"));
 
     // ITM-14 in part: type validated, is_creator_me honoured, unknown values ignored.
     let (status, body, _) = call(&emu, "GET", "/items/?type=unknown", Some(&alice), None).await;
@@ -887,7 +890,7 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
     let (_, mine, _) = call(
         &emu,
         "GET",
-        "/items/?is_creator_me=true&title=o",
+        "/items/?is_creator_me=true&title=T",
         Some(&alice),
         None,
     )
@@ -896,7 +899,7 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
     let (_, not_mine, _) = call(
         &emu,
         "GET",
-        "/items/?is_creator_me=False&title=o",
+        "/items/?is_creator_me=False&title=T",
         Some(&alice),
         None,
     )
@@ -905,7 +908,7 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
     let (_, ignored, _) = call(
         &emu,
         "GET",
-        "/items/?is_creator_me=maybe&is_favorite=x&title=o",
+        "/items/?is_creator_me=maybe&is_favorite=x&title=T",
         Some(&alice),
         None,
     )
@@ -914,6 +917,103 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
 
     // Someone else's items are not in bob's list.
     let bob = token(&emu, "bob").await;
-    let (_, theirs, _) = call(&emu, "GET", "/items/?title=o", Some(&bob), None).await;
+    let (_, theirs, _) = call(&emu, "GET", "/items/?title=T", Some(&bob), None).await;
     assert_eq!(theirs["count"], 0);
+}
+
+#[tokio::test]
+async fn the_default_fixture_seeds_a_main_workspace_and_the_recipe_works() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (_, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
+    let workspaces: Vec<&Value> = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["main_workspace"] == true)
+        .collect();
+    assert_eq!(workspaces.len(), 1, "{list}");
+    let workspace = workspaces[0];
+    assert_eq!(workspace["title"], "Workspace");
+    assert_eq!(workspace["user_role"], "owner");
+    assert_eq!(workspace["creator"]["full_name"], "Alice Liddell");
+    let id = workspace["id"].as_str().unwrap();
+    let file = create(
+        &emu,
+        &alice,
+        &format!("/items/{id}/children/"),
+        json!({"type": "file", "filename": "doc.txt"}),
+    )
+    .await;
+    assert_eq!(file["depth"], 2);
+    let bob = token(&emu, "bob").await;
+    let (status, _, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&bob), None).await;
+    assert_eq!(status, 403, "alice's workspace is hers");
+    let (_, bobs, _) = call(&emu, "GET", "/items/", Some(&bob), None).await;
+    assert_ne!(bobs["results"][0]["id"], json!(id), "bob has his own");
+}
+
+#[tokio::test]
+async fn fixtures_seed_shared_folders_with_accesses_and_favorites() {
+    let id = "0b0b0b0b-0000-4000-8000-000000000001";
+    let emu = util::start_with(&format!(
+        r#"
+[[drive.items]]
+id = "{id}"
+title = "Team"
+owner = "alice"
+link_reach = "authenticated"
+link_role = "editor"
+accesses = [{{ user = "bob", role = "administrator" }}]
+favorite_of = ["bob"]
+
+[[drive.items]]
+title = "Inside"
+owner = "alice"
+parent = "{id}"
+"#
+    ))
+    .await;
+    let bob = token(&emu, "bob").await;
+    let (status, team, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&bob), None).await;
+    assert_eq!(status, 200, "{team}");
+    assert_eq!(team["user_role"], "administrator");
+    assert_eq!(team["is_favorite"], true);
+    assert_eq!(team["nb_accesses"], 2);
+    assert_eq!(team["computed_link_reach"], "authenticated");
+    assert_eq!(team["computed_link_role"], "editor");
+    assert_eq!(team["numchild"], 1);
+    let (_, children, _) = call(&emu, "GET", &format!("/items/{id}/children/"), Some(&bob), None).await;
+    assert_eq!(children["results"][0]["title"], "Inside");
+    assert_eq!(children["results"][0]["ancestors_link_reach"], "authenticated");
+    // ITM-02/ITM-06 in part: a stranger reaches it through the link, read-write.
+    let drive_user = emu.mint_token("docs", "drive").await.unwrap().access_token;
+    let (status, reached, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&drive_user), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(reached["user_role"], Value::Null);
+    assert_eq!(reached["abilities"]["children_create"], true, "the editor link");
+    assert_eq!(reached["abilities"]["accesses_view"], false);
+    let (_, listed, _) = call(&emu, "GET", "/items/", Some(&drive_user), None).await;
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["id"] == id),
+        "a followed link puts the item in the list (ITM-12)"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_seed_is_refused_with_its_reason() {
+    let error = lasuite_emu::Emulator::builder()
+        .fixture_toml("[[drive.items]]\ntitle = \"x\"\nowner = \"alice\"\nlink_reach = \"everyone\"\n")
+        .start()
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        error.to_string().contains("unknown link_reach everyone"),
+        "{error}"
+    );
 }
