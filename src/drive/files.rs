@@ -313,10 +313,9 @@ fn sniff(b: &[u8]) -> &str {
         _ => {}
     }
     // `%PDF-` may follow up to 256 bytes of junk, as long as that junk holds no NUL.
-    if let Some(i) = b.windows(5).take(257).position(|w| w == b"%PDF-") {
-        if !b[..i].contains(&0) {
-            return "application/pdf";
-        }
+    let pdf = b.windows(5).take(257).position(|w| w == b"%PDF-");
+    if pdf.is_some_and(|i| !b[..i].contains(&0)) {
+        return "application/pdf";
     }
     if let Some((_, mimetype)) = PREFIXES.iter().find(|(sig, _)| b.starts_with(sig)) {
         return mimetype;

@@ -494,7 +494,7 @@ fn boolean_param(query: &[(String, String)], name: &str) -> Option<bool> {
 }
 
 /// The `title` and `type` filters of listings (§8.1), as SQL over `i`.
-fn filters(query: &[(String, String)]) -> Result<repo::SqlFilter, DriveError> {
+pub fn filters(query: &[(String, String)]) -> Result<repo::SqlFilter, DriveError> {
     let mut filter = repo::SqlFilter::default();
     for (name, value) in query {
         match name.as_str() {

@@ -8,6 +8,7 @@
 pub mod abilities;
 pub mod auth;
 pub mod body;
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod files;
@@ -135,12 +136,25 @@ async fn serve(
             return respond(items::create(app, caller, None, headers, body).await);
         }
         (Endpoint::Items, _) => items::list(app, caller, query, &path).await,
+        (Endpoint::Item(id), &Method::DELETE) => return respond(changes::destroy(app, caller, id).await),
+        (Endpoint::Item(id), &Method::PUT | &Method::PATCH) => {
+            changes::update(app, caller, id, headers, body, *method == Method::PATCH).await
+        }
         (Endpoint::Item(id), _) => items::retrieve(app, caller, id).await,
         (Endpoint::Children(id), &Method::POST) => {
             return respond(items::create(app, caller, Some(id), headers, body).await);
         }
         (Endpoint::Children(id), _) => items::children(app, caller, id, query, &path).await,
-        (Endpoint::UploadEnded(id), _) => upload::upload_ended(app, caller, id).await,
+        (Endpoint::Trashbin, _) => changes::trashbin(app, caller, query, &path).await,
+        (Endpoint::ItemAction(id, action), _) => match *action {
+            "upload_ended" => upload::upload_ended(app, caller, id).await,
+            "move" => changes::move_item(app, caller, id, headers, body).await,
+            "restore" => changes::restore(app, caller, id).await,
+            "breadcrumb" => changes::breadcrumb(app, caller, id).await,
+            "link_configuration" => changes::link_configuration(app, caller, id, headers, body).await,
+            "hard_delete" => return respond(changes::hard_delete(app, caller, id).await),
+            _ => return respond(changes::favorite(app, caller, id, *method == Method::POST).await),
+        },
         (Endpoint::NotYet, _) => Err(DriveError::not_implemented()),
         (Endpoint::UsersMe, _) => Ok(users::me(caller)),
         (Endpoint::UsersList, _) => users::search(app, param("q")).await,

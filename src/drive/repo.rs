@@ -413,3 +413,191 @@ pub fn list_candidates(
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// The items on `item`'s path, root first, the item itself last (hard-deleted ones left out).
+pub fn path_items(conn: &Connection, item: &Item) -> Result<Vec<Item>> {
+    let ids = item.path_ids();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.id IN ({}) AND i.hard_deleted_at IS NULL
+         ORDER BY i.depth",
+        placeholders(ids.len())
+    ))?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(ids), item_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(items)
+}
+
+/// Whether `user_id` has an access row on the item itself.
+pub fn has_direct_access(conn: &Connection, item_id: &str, user_id: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM drive_accesses WHERE item_id = ?1 AND user_id = ?2)",
+        [item_id, user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// The `path` range of an item's strict descendants: labels are joined by `.`, and `/` is the
+/// character after `.`, so `path > 'p.' AND path < 'p/'` is an index range scan.
+const DESCENDANTS: &str = "path > ?1 || '.' AND path < ?1 || '/'";
+
+/// Sets the writable fields of `items/{id}/` and bumps `updated_at`.
+pub fn update_item(
+    tx: &Transaction<'_>,
+    id: &str,
+    title: &str,
+    description: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET title = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, title, description, now],
+    )?;
+    Ok(())
+}
+
+/// Soft delete (§6.9): the item is deleted, and descendants not yet in a deleted subtree are
+/// now inside one.
+pub fn soft_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET deleted_at = ?2, ancestors_deleted_at = ?2 WHERE id = ?1",
+        params![item.id, now],
+    )?;
+    tx.execute(
+        &format!("UPDATE drive_items SET ancestors_deleted_at = ?2 WHERE {DESCENDANTS} AND ancestors_deleted_at IS NULL"),
+        params![item.path, now],
+    )?;
+    Ok(())
+}
+
+/// Restore (§6.9): the item and the descendants its deletion reached come back; those deleted
+/// on their own or earlier stay in the trash.
+pub fn restore(tx: &Transaction<'_>, item: &Item) -> Result<()> {
+    let deleted_at = item.deleted_at.unwrap_or_default();
+    tx.execute(
+        "UPDATE drive_items SET deleted_at = NULL, ancestors_deleted_at = NULL WHERE id = ?1",
+        [&item.id],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE drive_items SET ancestors_deleted_at = NULL
+             WHERE {DESCENDANTS} AND deleted_at IS NULL AND ancestors_deleted_at >= ?2"
+        ),
+        params![item.path, deleted_at],
+    )?;
+    Ok(())
+}
+
+/// Hard delete (§6.9): the item and its descendants become invisible at once. Returns the
+/// object keys of the files among them, for the purge.
+pub fn hard_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT id, filename FROM drive_items
+         WHERE (id = ?2 OR {DESCENDANTS}) AND type = 'file' AND filename IS NOT NULL"
+    ))?;
+    let keys = stmt
+        .query_map(params![item.path, item.id], |r| {
+            Ok(format!(
+                "item/{}/{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    tx.execute(
+        &format!("UPDATE drive_items SET hard_deleted_at = ?3 WHERE id = ?2 OR {DESCENDANTS}"),
+        params![item.path, item.id, now],
+    )?;
+    Ok(keys)
+}
+
+/// Moves `item` and its subtree under `target` (None: to the root) in one statement over the
+/// subtree's path range: O(subtree), never O(all items).
+pub fn move_subtree(tx: &Transaction<'_>, item: &Item, target: Option<&Item>) -> Result<()> {
+    let (new_path, new_depth, parent_id) = match target {
+        Some(target) => (
+            format!("{}.{}", target.path, item.id),
+            target.depth + 1,
+            Some(target.id.as_str()),
+        ),
+        None => (item.id.clone(), 1, None),
+    };
+    let delta = new_depth - item.depth;
+    tx.execute(
+        &format!(
+            "UPDATE drive_items SET path = ?2 || substr(path, length(?1) + 1), depth = depth + ?3
+             WHERE {DESCENDANTS}"
+        ),
+        params![item.path, new_path, delta],
+    )?;
+    tx.execute(
+        "UPDATE drive_items SET path = ?2, depth = ?3, parent_id = ?4 WHERE id = ?1",
+        params![item.id, new_path, new_depth, parent_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_link(tx: &Transaction<'_>, id: &str, reach: Option<Reach>, role: Role) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET link_reach = ?2, link_role = ?3 WHERE id = ?1",
+        params![id, reach.map(Reach::as_str), role.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Descendants inherit their link again (after a widening of the item's own reach).
+pub fn reset_descendant_links(tx: &Transaction<'_>, item: &Item) -> Result<()> {
+    tx.execute(
+        &format!("UPDATE drive_items SET link_reach = NULL WHERE {DESCENDANTS}"),
+        [&item.path],
+    )?;
+    Ok(())
+}
+
+pub fn set_creator(tx: &Transaction<'_>, id: &str, user_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET creator_id = ?2 WHERE id = ?1",
+        [id, user_id],
+    )?;
+    Ok(())
+}
+
+/// Adds or removes a favorite; false when there was nothing to change.
+pub fn set_favorite(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    item_id: &str,
+    favorite: bool,
+    now: i64,
+) -> Result<bool> {
+    let changed = if favorite {
+        tx.execute(
+            "INSERT OR IGNORE INTO drive_favorites (user_id, item_id, created_at) VALUES (?1, ?2, ?3)",
+            params![user_id, item_id, now],
+        )?
+    } else {
+        tx.execute(
+            "DELETE FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2",
+            [user_id, item_id],
+        )?
+    };
+    Ok(changed > 0)
+}
+
+/// Items deleted on their own since `since`, not hard-deleted, oldest first (the trashbin's
+/// candidates; the caller keeps those the user owns).
+pub fn deleted_since(conn: &Connection, since: i64, filter: &SqlFilter) -> Result<Vec<Item>> {
+    let mut args: Vec<String> = vec![since.to_string()];
+    args.extend(filter.args.iter().cloned());
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM}
+         WHERE i.deleted_at IS NOT NULL AND i.deleted_at >= CAST(? AS INTEGER)
+           AND i.hard_deleted_at IS NULL {}
+         ORDER BY i.created_at, i.rowid",
+        filter.sql
+    ))?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(&args), item_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(items)
+}

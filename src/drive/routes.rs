@@ -11,8 +11,10 @@ pub enum Endpoint {
     Item(String),
     /// `items/{id}/children/`.
     Children(String),
-    /// `items/{id}/upload-ended/`.
-    UploadEnded(String),
+    /// `items/{id}/<action>/` (upload-ended, move, restore, ...), by action name.
+    ItemAction(String, &'static str),
+    /// `items/trashbin/`.
+    Trashbin,
     /// A route of §1.3 that the emulator does not serve yet.
     NotYet,
     UsersMe,
@@ -56,7 +58,12 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 _ => "search",
             };
             let action = (method == "GET").then_some(name);
-            ("items", action, Endpoint::NotYet)
+            let endpoint = if name == "trashbin" {
+                Endpoint::Trashbin
+            } else {
+                Endpoint::NotYet
+            };
+            ("items", action, endpoint)
         }
         ["items", id] if is_id_segment(id) => {
             let action = match method {
@@ -66,12 +73,7 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 "DELETE" => Some("destroy"),
                 _ => None,
             };
-            let endpoint = if method == "GET" {
-                Endpoint::Item((*id).to_owned())
-            } else {
-                Endpoint::NotYet
-            };
-            ("items", action, endpoint)
+            ("items", action, Endpoint::Item((*id).to_owned()))
         }
         ["items", id, "children"] if is_id_segment(id) => {
             let action = matches!(method, "GET" | "POST").then_some("children");
@@ -108,7 +110,8 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 _ => return None,
             };
             let endpoint = match action {
-                "upload_ended" => Endpoint::UploadEnded((*id).to_owned()),
+                "upload_ended" | "move" | "restore" | "hard_delete" | "breadcrumb" | "link_configuration"
+                | "favorite" => Endpoint::ItemAction((*id).to_owned(), action),
                 _ => Endpoint::NotYet,
             };
             ("items", Some(action), endpoint)
@@ -186,7 +189,7 @@ mod tests {
         assert!(resolve("GET", "items/abc/nothing/").is_none());
         assert_eq!(
             resolve("POST", "items/abc/upload-ended/").unwrap().endpoint,
-            Endpoint::UploadEnded("abc".into())
+            Endpoint::ItemAction("abc".into(), "upload_ended")
         );
     }
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod cli;
+mod drive_changes;
 mod drive_items;
 mod drive_users;
 mod driveutil;

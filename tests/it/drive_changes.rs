@@ -1,0 +1,531 @@
+//! Drive's external API, actions that change the tree (issue 4, spec §8.4-§8.16): update,
+//! delete, trash, restore, hard delete, move, breadcrumb, link configuration, favorites.
+
+use serde_json::{Value, json};
+
+use crate::driveutil::{call, error, invalid};
+use crate::util::{self, client};
+
+async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
+    emu.mint_token("docs", user).await.unwrap().access_token
+}
+
+async fn folder(
+    emu: &lasuite_emu::RunningEmulator,
+    token: &str,
+    parent: Option<&str>,
+    title: &str,
+) -> String {
+    let path = match parent {
+        Some(parent) => format!("/items/{parent}/children/"),
+        None => "/items/".to_owned(),
+    };
+    let (status, item, _) = call(
+        emu,
+        "POST",
+        &path,
+        Some(token),
+        Some(json!({"type": "folder", "title": title})),
+    )
+    .await;
+    assert_eq!(status, 201, "{item}");
+    item["id"].as_str().unwrap().to_owned()
+}
+
+async fn get(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str) -> (u16, Value) {
+    let (status, body, _) = call(emu, "GET", path, Some(token), None).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn ext_17_ext_19_updates_rename_with_deduplication_and_validate() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "root").await;
+    folder(&emu, &alice, Some(&root), "child2").await;
+    let other = folder(&emu, &alice, Some(&root), "other").await;
+    let path = format!("/items/{other}/");
+    let (status, renamed, _) = call(
+        &emu,
+        "PATCH",
+        &path,
+        Some(&alice),
+        Some(json!({"title": "child2"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(
+        renamed["title"], "child2_01",
+        "renames are de-duplicated among siblings"
+    );
+    let (status, put, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&alice),
+        Some(json!({"title": "new title", "description": "d", "type": "file"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&put["title"], &put["description"], &put["type"]),
+        (&json!("new title"), &json!("d"), &json!("folder"))
+    );
+    let (status, body, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&alice),
+        Some(json!({"description": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (400, invalid("title", "required", "This field is required."))
+    );
+    let (status, body, _) = call(&emu, "PATCH", &path, Some(&alice), Some(json!({"title": " "}))).await;
+    assert_eq!(
+        (status, body),
+        (400, invalid("title", "blank", "This field may not be blank."))
+    );
+    let (status, _, _) = call(&emu, "PATCH", &path, Some(&bob), Some(json!({"title": "mine"}))).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn ext_14_itm_41_itm_45_itm_44_itm_43_delete_trash_restore_and_hard_delete() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "root").await;
+    let child = folder(&emu, &alice, Some(&root), "child").await;
+    let (status, _, _) = call(&emu, "DELETE", &format!("/items/{root}/"), Some(&bob), None).await;
+    assert_eq!(status, 403, "ITM-41: a stranger");
+    let (status, body, _) = call(&emu, "DELETE", &format!("/items/{root}/"), Some(&alice), None).await;
+    assert_eq!((status, body), (204, Value::Null));
+
+    let (status, deleted) = get(&emu, &alice, &format!("/items/{root}/")).await;
+    assert_eq!(status, 200, "owners still read their trash");
+    let deleted_at = deleted["deleted_at"].as_str().unwrap();
+    let hard_delete_at = deleted["hard_delete_at"].as_str().unwrap();
+    assert!(deleted_at.ends_with('Z'));
+    assert!(hard_delete_at.ends_with("+00:00"), "{hard_delete_at}");
+    assert_eq!(deleted["abilities"]["destroy"], false);
+    let (status, _) = get(&emu, &bob, &format!("/items/{root}/")).await;
+    assert_eq!(status, 404, "others do not see deleted items");
+    let (_, list) = get(&emu, &alice, "/items/?title=root").await;
+    assert_eq!(list["count"], 0, "ITM-10");
+    let (status, _, _) = call(&emu, "DELETE", &format!("/items/{root}/"), Some(&alice), None).await;
+    assert_eq!(status, 403, "already deleted: the owner is refused");
+
+    // ITM-45: the trashbin lists what was deleted itself, without is_favorite.
+    let (status, trash) = get(&emu, &alice, "/items/trashbin/").await;
+    assert_eq!(status, 200);
+    assert_eq!(trash["count"], 1);
+    assert_eq!(trash["results"][0]["id"], root);
+    assert!(trash["results"][0].get("is_favorite").is_none());
+    let (_, bobs_trash) = get(&emu, &bob, "/items/trashbin/").await;
+    assert_eq!(bobs_trash["count"], 0);
+
+    // ITM-44: restore.
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{child}/restore/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "deleted_at",
+                "item_restore_not_deleted",
+                "This item is not deleted."
+            )
+        ),
+        "deleted only through its parent"
+    );
+    let (status, body, _) = call(&emu, "POST", &format!("/items/{root}/restore/"), Some(&bob), None).await;
+    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{root}/restore/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"detail": "item has been successfully restored."}))
+    );
+    let (_, children) = get(&emu, &alice, &format!("/items/{root}/children/")).await;
+    assert_eq!(children["count"], 1, "the child came back with it");
+
+    // ITM-43: hard delete needs a soft delete first, then everything is gone.
+    let (status, body, _) = call(
+        &emu,
+        "DELETE",
+        &format!("/items/{root}/hard-delete/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "hard_deleted_at",
+                "item_hard_delete_should_soft_delete_first",
+                "To hard delete an item, it must first be soft deleted."
+            )
+        )
+    );
+    call(&emu, "DELETE", &format!("/items/{root}/"), Some(&alice), None).await;
+    let (status, _, _) = call(
+        &emu,
+        "DELETE",
+        &format!("/items/{root}/hard-delete/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    for id in [&root, &child] {
+        let (status, _) = get(&emu, &alice, &format!("/items/{id}/")).await;
+        assert_eq!(status, 404);
+    }
+    let (_, trash) = get(&emu, &alice, "/items/trashbin/").await;
+    assert_eq!(trash["count"], 0);
+}
+
+#[tokio::test]
+async fn hard_delete_purges_the_stored_objects() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (_, file, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"type": "file", "filename": "a.txt"})),
+    )
+    .await;
+    let id = file["id"].as_str().unwrap();
+    let put = client()
+        .put(file["policy"].as_str().unwrap())
+        .header("x-amz-acl", "private")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    call(&emu, "DELETE", &format!("/items/{id}/"), Some(&alice), None).await;
+    let key = format!("item/{id}/a.txt");
+    assert!(
+        emu.app()
+            .s3
+            .store
+            .current("drive-media-storage", &key)
+            .await
+            .unwrap()
+            .is_some(),
+        "soft delete keeps it"
+    );
+    call(
+        &emu,
+        "DELETE",
+        &format!("/items/{id}/hard-delete/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert!(
+        emu.app()
+            .s3
+            .store
+            .current("drive-media-storage", &key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn ext_21_itm_46_itm_47_itm_48_moves_rewrite_the_subtree_and_refuse_bad_targets() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let a = folder(&emu, &alice, None, "a").await;
+    let b = folder(&emu, &alice, None, "b").await;
+    let moved = folder(&emu, &alice, Some(&a), "moved").await;
+    let grandchild = folder(&emu, &alice, Some(&moved), "grandchild").await;
+    let move_path = format!("/items/{moved}/move/");
+
+    let bad = [
+        (
+            json!({"target_item_id": "nope"}),
+            invalid("target_item_id", "invalid", "Must be a valid UUID."),
+        ),
+        (
+            json!({"target_item_id": null}),
+            invalid("target_item_id", "null", "This field may not be null."),
+        ),
+        (
+            json!({"target_item_id": uuid::Uuid::new_v4().to_string()}),
+            invalid(
+                "target_item_id",
+                "item_move_target_does_not_exist",
+                "Target parent item does not exist.",
+            ),
+        ),
+        (
+            json!({"target_item_id": grandchild}),
+            invalid(
+                "target_item_id",
+                "item_move_target_in_subtree",
+                "An item cannot be moved into itself or one of its descendants.",
+            ),
+        ),
+    ];
+    for (body, expected) in bad {
+        let (status, answer, _) = call(&emu, "POST", &move_path, Some(&alice), Some(body.clone())).await;
+        assert_eq!((status, answer), (400, expected), "{body}");
+    }
+    let bobs = folder(&emu, &bob, None, "bob's").await;
+    let (status, answer, _) = call(
+        &emu,
+        "POST",
+        &move_path,
+        Some(&alice),
+        Some(json!({"target_item_id": bobs})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            400,
+            invalid(
+                "target_item_id",
+                "item_move_missing_permission",
+                "You do not have permission to move items as a child to this target item."
+            )
+        )
+    );
+    let (status, _, _) = call(
+        &emu,
+        "POST",
+        &move_path,
+        Some(&bob),
+        Some(json!({"target_item_id": bobs})),
+    )
+    .await;
+    assert_eq!(status, 403, "bob has no rights on the moved item");
+
+    let (status, answer, _) = call(
+        &emu,
+        "POST",
+        &move_path,
+        Some(&alice),
+        Some(json!({"target_item_id": b})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"message": "item moved successfully."}))
+    );
+    let (_, item) = get(&emu, &alice, &format!("/items/{grandchild}/")).await;
+    assert_eq!(
+        item["path"],
+        format!("{b}.{moved}.{grandchild}"),
+        "the subtree followed"
+    );
+    assert_eq!(item["depth"], 3);
+    let (_, old_parent) = get(&emu, &alice, &format!("/items/{a}/")).await;
+    assert_eq!(old_parent["numchild"], 0);
+    let (_, crumbs) = get(&emu, &alice, &format!("/items/{grandchild}/breadcrumb/")).await;
+    let titles: Vec<&str> = crumbs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["b", "moved", "grandchild"]);
+    assert_eq!(
+        crumbs[0],
+        json!({"id": b, "title": "b", "path": b, "depth": 1, "main_workspace": false})
+    );
+
+    // ITM-48: to the root.
+    let (status, _, _) = call(&emu, "POST", &move_path, Some(&alice), Some(json!({}))).await;
+    assert_eq!(status, 200);
+    let (_, root) = get(&emu, &alice, &format!("/items/{moved}/")).await;
+    assert_eq!(
+        (&root["depth"], &root["link_reach"], &root["path"]),
+        (&json!(1), &json!("restricted"), &json!(moved))
+    );
+    let (_, item) = get(&emu, &alice, &format!("/items/{grandchild}/")).await;
+    assert_eq!(item["path"], format!("{moved}.{grandchild}"));
+
+    // ITM-47: a file is no target.
+    let (_, file, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"type": "file", "filename": "f.txt"})),
+    )
+    .await;
+    let (status, answer, _) = call(
+        &emu,
+        "POST",
+        &move_path,
+        Some(&alice),
+        Some(json!({"target_item_id": file["id"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            400,
+            invalid(
+                "target",
+                "item_move_target_not_a_folder",
+                "Only folders can be targeted when moving an item"
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn itm_51_itm_24_link_configuration_validates_and_opens_items_to_others() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "shared").await;
+    let path = format!("/items/{root}/link-configuration/");
+    let cases = [
+        (
+            json!({}),
+            invalid("link_reach", "invalid", "This field is required."),
+        ),
+        (
+            json!({"link_reach": "everyone"}),
+            invalid(
+                "link_reach",
+                "invalid_choice",
+                "\"everyone\" is not a valid choice.",
+            ),
+        ),
+        (
+            json!({"link_reach": "restricted", "link_role": "editor"}),
+            invalid(
+                "link_role",
+                "invalid",
+                "Cannot set link_role when link_reach is 'restricted'. Link role must be null for restricted reach.",
+            ),
+        ),
+        (
+            json!({"link_reach": "public"}),
+            invalid(
+                "link_role",
+                "invalid",
+                "Link role 'None' is not allowed for link reach 'public'. Allowed roles: reader, editor",
+            ),
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, answer, _) = call(&emu, "PUT", &path, Some(&alice), Some(body.clone())).await;
+        assert_eq!((status, answer), (400, expected), "{body}");
+    }
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&bob),
+        Some(json!({"link_reach": "public", "link_role": "reader"})),
+    )
+    .await;
+    assert_eq!(status, 403, "ITM-50: a stranger");
+    let (status, _, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{root}/children/"),
+        Some(&bob),
+        Some(json!({"type": "folder", "title": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403, "ITM-24: restricted");
+    let (status, answer, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&alice),
+        Some(json!({"link_reach": "authenticated", "link_role": "editor"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"link_role": "editor", "link_reach": "authenticated"}))
+    );
+    let (status, child, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{root}/children/"),
+        Some(&bob),
+        Some(json!({"type": "folder", "title": "x"})),
+    )
+    .await;
+    assert_eq!(status, 201, "ITM-24: an editor link lets others create children");
+    assert_eq!(child["user_role"], Value::Null);
+    assert_eq!(child["computed_link_reach"], "authenticated");
+    let (status, answer, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&alice),
+        Some(json!({"link_reach": "restricted"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"link_role": "editor", "link_reach": "restricted"}))
+    );
+    let (status, _) = get(&emu, &bob, &format!("/items/{root}/")).await;
+    assert_eq!(status, 403, "closed again");
+}
+
+#[tokio::test]
+async fn favorites_are_added_and_removed_once() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "fav").await;
+    let path = format!("/items/{root}/favorite/");
+    let (status, item, _) = call(&emu, "POST", &path, Some(&alice), None).await;
+    assert_eq!((status, &item["is_favorite"]), (201, &json!(true)));
+    let (status, body, _) = call(&emu, "POST", &path, Some(&alice), None).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"detail": "item already marked as favorite"}))
+    );
+    let (_, favorites) = get(&emu, &alice, "/items/?is_favorite=true").await;
+    assert_eq!(favorites["count"], 1);
+    let (status, item, _) = call(&emu, "DELETE", &path, Some(&alice), None).await;
+    assert_eq!((status, &item["is_favorite"]), (200, &json!(false)));
+    let (status, body, _) = call(&emu, "DELETE", &path, Some(&alice), None).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"detail": "item was already not marked as favorite"}))
+    );
+    let (status, _, _) = call(&emu, "DELETE", &path, Some(&bob), None).await;
+    assert_eq!(status, 403, "no read access, even to un-favorite");
+}
