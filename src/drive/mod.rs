@@ -6,13 +6,16 @@
 //! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`).
 
 pub mod abilities;
+pub mod accesses;
 pub mod auth;
 pub mod body;
 pub mod changes;
 pub mod config;
 pub mod error;
 pub mod files;
+pub mod invitations;
 pub mod items;
+pub mod media;
 pub mod model;
 pub mod page;
 pub mod repo;
@@ -38,7 +41,9 @@ pub const PREFIX: &str = "/external_api/v1.0/";
 const MAX_BODY: usize = 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/external_api/v1.0/{*rest}", any(dispatch))
+    Router::new()
+        .route("/external_api/v1.0/{*rest}", any(dispatch))
+        .route("/media/{*key}", any(media::serve))
 }
 
 /// Every request under the prefix, in upstream's order of checks (§3.5): route, credentials,
@@ -155,6 +160,19 @@ async fn serve(
             "hard_delete" => return respond(changes::hard_delete(app, caller, id).await),
             _ => return respond(changes::favorite(app, caller, id, *method == Method::POST).await),
         },
+        (Endpoint::Accesses(rid), _) => {
+            return respond(accesses::collection(app, caller, rid, method, headers, body).await);
+        }
+        (Endpoint::Access(rid, aid), _) => {
+            return respond(accesses::member(app, caller, rid, aid, method, headers, body).await);
+        }
+        (Endpoint::Invitations(rid), _) => {
+            return respond(invitations::collection(app, caller, rid, method, headers, query, &path, body).await);
+        }
+        (Endpoint::Invitation(rid, iid), _) => {
+            return respond(invitations::member(app, caller, rid, iid, method, headers, body).await);
+        }
+        (Endpoint::MediaAuth, _) => return respond(media::media_auth(app, caller, headers).await),
         (Endpoint::NotYet, _) => Err(DriveError::not_implemented()),
         (Endpoint::UsersMe, _) => Ok(users::me(caller)),
         (Endpoint::UsersList, _) => users::search(app, param("q")).await,

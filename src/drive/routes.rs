@@ -15,6 +15,14 @@ pub enum Endpoint {
     ItemAction(String, &'static str),
     /// `items/trashbin/`.
     Trashbin,
+    /// `items/media-auth/`.
+    MediaAuth,
+    /// `items/{rid}/accesses/` and `items/{rid}/accesses/{id}/`.
+    Accesses(String),
+    Access(String, String),
+    /// `items/{rid}/invitations/` and `items/{rid}/invitations/{id}/`.
+    Invitations(String),
+    Invitation(String, String),
     /// A route of §1.3 that the emulator does not serve yet.
     NotYet,
     UsersMe,
@@ -74,6 +82,35 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 _ => None,
             };
             ("items", action, Endpoint::Item((*id).to_owned()))
+        }
+        ["items", rid, nested @ ("accesses" | "invitations")] if is_id_segment(rid) => {
+            let action = match method {
+                "GET" => Some("list"),
+                "POST" => Some("create"),
+                _ => None,
+            };
+            let (resource, endpoint) = if *nested == "accesses" {
+                ("item_access", Endpoint::Accesses((*rid).to_owned()))
+            } else {
+                ("item_invitation", Endpoint::Invitations((*rid).to_owned()))
+            };
+            (resource, action, endpoint)
+        }
+        ["items", rid, nested @ ("accesses" | "invitations"), id] if is_id_segment(rid) && is_id_segment(id) => {
+            let action = match method {
+                "GET" => Some("retrieve"),
+                "PUT" => Some("update"),
+                "PATCH" => Some("partial_update"),
+                "DELETE" => Some("destroy"),
+                _ => None,
+            };
+            let (rid, id) = ((*rid).to_owned(), (*id).to_owned());
+            let (resource, endpoint) = if *nested == "accesses" {
+                ("item_access", Endpoint::Access(rid, id))
+            } else {
+                ("item_invitation", Endpoint::Invitation(rid, id))
+            };
+            (resource, action, endpoint)
         }
         ["items", id, "children"] if is_id_segment(id) => {
             let action = matches!(method, "GET" | "POST").then_some("children");

@@ -1,4 +1,7 @@
-//! All of the Drive API's SQL. Knows nothing of HTTP.
+//! All of the Drive API's SQL. Knows nothing of HTTP. Users and items here; accesses and
+//! invitations in `sharing.rs`.
+
+pub mod sharing;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
