@@ -135,5 +135,17 @@ fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection> {
          PRAGMA cache_size = -2000;",
     )
     .map_err(Error::from)?;
+    // Drive's title filter is PostgreSQL's `unaccent(title) ILIKE unaccent(%q%)`.
+    conn.create_scalar_function(
+        "drive_fold",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| crate::drive::files::fold(&text)))
+        },
+    )?;
     Ok(conn)
 }

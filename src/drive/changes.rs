@@ -1,5 +1,5 @@
-//! Item actions that change the tree (spec §8.4, §8.5, §8.9-§8.12, §8.14-§8.16): update,
-//! soft and hard delete, restore, trashbin, move, breadcrumb, link configuration, favorite.
+//! Item actions that change the tree (spec §8.4, §8.5, §8.9-§8.12, §8.15, §8.16): update,
+//! soft and hard delete, restore, trashbin, move, link configuration, favorite.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -347,45 +347,6 @@ pub async fn move_item(
         })
         .await?;
     Ok(json!({"message": "item moved successfully."}))
-}
-
-/// Whether the caller can read an item "per se" (§8.13): an access row on it, or an own
-/// link reach that is not `restricted` (an unset reach counts, upstream's quirk).
-fn readable_per_se(item: &Item, direct_access: bool) -> bool {
-    direct_access || item.link_reach != Some(Reach::Restricted)
-}
-
-/// `GET items/{id}/breadcrumb/` (§8.14): from the highest item readable per se down to it.
-pub async fn breadcrumb(app: &AppState, caller: &Caller, id: &str) -> Result<Value, DriveError> {
-    let Loaded { item, .. } = load(app, caller, id, "breadcrumb").await?;
-    let user_id = caller.user.id.clone();
-    let entries = app
-        .db
-        .read(move |conn| {
-            let path: Vec<Item> = repo::path_items(conn, &item)?
-                .into_iter()
-                .filter(|i| i.ancestors_deleted_at.is_none())
-                .collect();
-            let mut start = None;
-            for (index, candidate) in path.iter().enumerate() {
-                if readable_per_se(candidate, repo::has_direct_access(conn, &candidate.id, &user_id)?) {
-                    start = Some(index);
-                    break;
-                }
-            }
-            Ok(start.map(|start| path[start..].to_vec()))
-        })
-        .await?;
-    let entries = entries.ok_or_else(DriveError::permission_denied)?;
-    Ok(Value::Array(
-        entries
-            .iter()
-            .map(|i| {
-                json!({"id": i.id, "title": i.title, "path": i.path, "depth": i.depth,
-                       "main_workspace": i.main_workspace})
-            })
-            .collect(),
-    ))
 }
 
 /// `PUT items/{id}/link-configuration/` (§8.15).

@@ -169,6 +169,9 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
             "favorite",
             "media_auth",
             "wopi",
+            // Upstream lets any token reach these two (spec §3.4); the emulator gates them.
+            "favorite_list",
+            "recents",
         ],
         "item_access" | "item_invitation" => &[
             "list",

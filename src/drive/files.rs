@@ -111,6 +111,16 @@ pub fn deduplicate_title(title: &str, sibling_titles: &[String]) -> String {
     format!("{base}_{next:0>2}{extension}")
 }
 
+/// Text folded for accent- and case-insensitive matching (PostgreSQL's `unaccent` + `ILIKE`):
+/// decomposed, combining marks dropped, lower-cased.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// The values of the `category` filter (§8.1), in the spec's order.
 pub const CATEGORIES: &[&str] = &[
     "doc",
@@ -124,7 +134,7 @@ pub const CATEGORIES: &[&str] = &[
     "other",
 ];
 
-fn category_extensions(category: &str) -> &'static [&'static str] {
+pub fn category_extensions(category: &str) -> &'static [&'static str] {
     match category {
         "doc" => &["doc", "docx", "odt", "txt", "rtf", "md", "pages"],
         "powerpoint" => &["ppt", "pptx", "odp", "key"],

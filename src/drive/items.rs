@@ -378,17 +378,88 @@ pub async fn children(
     request_path: &str,
 ) -> Result<Value, DriveError> {
     let loaded = load(app, caller, id, "children_list").await?;
+    let scope = repo::Scope::Children(loaded.item.id.clone());
+    let rows = listing(app, caller, scope, query, "i.created_at ASC").await?;
+    rows.envelope(app, query, request_path, represent::item_json)
+}
+
+/// `GET items/favorites/` and `GET items/recents/` (§9.5): the caller's favorites, or
+/// everything in the trees they have an access on, in the light list representation.
+pub async fn favorites_or_recents(
+    app: &AppState,
+    caller: &Caller,
+    favorites: bool,
+    query: &[(String, String)],
+    request_path: &str,
+) -> Result<Value, DriveError> {
+    let scope = if favorites {
+        repo::Scope::Favorites
+    } else {
+        repo::Scope::AccessibleTrees
+    };
+    let rows = listing(app, caller, scope, query, "i.updated_at DESC").await?;
+    rows.envelope(app, query, request_path, |item, context, urls, _| {
+        let mut json = represent::item_json(item, context, urls, true);
+        if let Some(map) = json.as_object_mut() {
+            for key in [
+                "ancestors_link_reach",
+                "ancestors_link_role",
+                "computed_link_reach",
+                "computed_link_role",
+                "nb_accesses",
+            ] {
+                map.remove(key);
+            }
+        }
+        json
+    })
+}
+
+/// One page of a listing, with each item's context.
+struct Listing {
+    count: i64,
+    rows: Vec<(Item, ItemContext)>,
+    page: Page,
+}
+
+impl Listing {
+    fn envelope(
+        self,
+        app: &AppState,
+        query: &[(String, String)],
+        request_path: &str,
+        represent: impl Fn(&Item, &ItemContext, &Urls<'_>, bool) -> Value,
+    ) -> Result<Value, DriveError> {
+        let urls = urls(app);
+        let results = self
+            .rows
+            .iter()
+            .map(|(item, context)| represent(item, context, &urls, true))
+            .collect();
+        self.page
+            .envelope(self.count, results, &app.public_url, request_path, query)
+    }
+}
+
+/// Runs a paginated listing over `scope` with the §8.1 filters and `ordering`.
+async fn listing(
+    app: &AppState,
+    caller: &Caller,
+    scope: repo::Scope,
+    query: &[(String, String)],
+    default_order: &'static str,
+) -> Result<Listing, DriveError> {
     let filter = filters(query)?;
-    let ordering = Ordering::parse(query, "i.created_at ASC");
+    let ordering = Ordering::parse(query, default_order);
     let requested = Page::parse(query);
-    let (parent_id, user_id) = (loaded.item.id.clone(), caller.user.id.clone());
-    let (count, rows, page) = app
+    let user_id = caller.user.id.clone();
+    let listing = app
         .db
         .read(move |conn| {
             let fetch = |page: &Page| {
-                repo::children_page(
+                repo::items_page(
                     conn,
-                    &parent_id,
+                    &scope,
                     &user_id,
                     &filter,
                     &ordering.sql(),
@@ -406,15 +477,10 @@ pub async fn children(
                 let context = repo::item_context(conn, &item, &user_id)?;
                 rows.push((item, context));
             }
-            Ok((count, rows, page))
+            Ok(Listing { count, rows, page })
         })
         .await?;
-    let urls = urls(app);
-    let results = rows
-        .iter()
-        .map(|(item, context)| represent::item_json(item, context, &urls, true))
-        .collect();
-    page.envelope(count, results, &app.public_url, request_path, query)
+    Ok(listing)
 }
 
 /// `GET items/` (§8.1): the highest items the caller reaches, directly or through a link
@@ -499,24 +565,84 @@ pub fn filters(query: &[(String, String)]) -> Result<repo::SqlFilter, DriveError
     for (name, value) in query {
         match name.as_str() {
             "type" if value == "folder" || value == "file" => filter.and("i.type = ?", value),
-            "type" => {
-                return Err(DriveError::invalid(
-                    "type",
-                    "invalid",
-                    format!("Select a valid choice. {value} is not one of the available choices."),
-                ));
-            }
+            "type" => return Err(invalid_choice("type", value)),
             "title" if !value.is_empty() => {
-                let escaped = value
+                let escaped = files::fold(value)
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_");
-                filter.and("i.title LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
+                filter.and("drive_fold(i.title) LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
+            }
+            "category" if files::CATEGORIES.contains(&value.as_str()) => {
+                filter.sql.push_str(&category_sql(value));
+            }
+            "category" => return Err(invalid_choice("category", value)),
+            "contact" => {
+                let Ok(contact) = uuid::Uuid::parse_str(value) else {
+                    return Err(DriveError::invalid("contact", "invalid", "Enter a valid UUID."));
+                };
+                let contact = contact.to_string();
+                filter.and_all(
+                    "(i.creator_id = ? OR EXISTS (SELECT 1 FROM drive_accesses a
+                       JOIN drive_items p ON p.id = a.item_id
+                       WHERE a.user_id = ? AND (i.path = p.path OR i.path LIKE p.path || '.%')))",
+                    [contact.clone(), contact],
+                );
+            }
+            "updated_at_after" | "updated_at_before" => {
+                let Some(day_start) = day_start_micros(value) else {
+                    return Err(DriveError::invalid(name, "invalid", "Enter a valid date."));
+                };
+                if name == "updated_at_after" {
+                    filter.and("i.updated_at >= CAST(? AS INTEGER)", day_start.to_string());
+                } else {
+                    let next_day = day_start + 86_400 * 1_000_000;
+                    filter.and("i.updated_at < CAST(? AS INTEGER)", next_day.to_string());
+                }
             }
             _ => {}
         }
     }
     Ok(filter)
+}
+
+/// django-filter's message for a value outside a choice list.
+fn invalid_choice(attr: &str, value: &str) -> DriveError {
+    DriveError::invalid(
+        attr,
+        "invalid",
+        format!("Select a valid choice. {value} is not one of the available choices."),
+    )
+}
+
+/// `category` as SQL (§8.1): folders pass; files by their filename's extension. The extensions
+/// are fixed ASCII words, so they are written into the SQL.
+fn category_sql(category: &str) -> String {
+    let matches = |cat: &str| {
+        let alternatives: Vec<String> = files::category_extensions(cat)
+            .iter()
+            .map(|ext| format!("lower(i.filename) LIKE '%.{ext}'"))
+            .collect();
+        format!("({})", alternatives.join(" OR "))
+    };
+    let file_condition = if category == "other" {
+        let claimed: Vec<String> = files::CATEGORIES
+            .iter()
+            .filter(|c| **c != "other")
+            .map(|c| matches(c))
+            .collect();
+        format!("(i.filename IS NULL OR NOT ({}))", claimed.join(" OR "))
+    } else {
+        matches(category)
+    };
+    format!(" AND (i.type = 'folder' OR {file_condition})")
+}
+
+/// The first microsecond of a `YYYY-MM-DD` day (UTC).
+fn day_start_micros(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1_000_000)
 }
 
 #[cfg(test)]

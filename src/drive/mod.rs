@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod items;
 pub mod media;
 pub mod model;
+pub mod navigation;
 pub mod page;
 pub mod repo;
 pub mod represent;
@@ -151,11 +152,15 @@ async fn serve(
         }
         (Endpoint::Children(id), _) => items::children(app, caller, id, query, &path).await,
         (Endpoint::Trashbin, _) => changes::trashbin(app, caller, query, &path).await,
+        (Endpoint::Favorites, _) => items::favorites_or_recents(app, caller, true, query, &path).await,
+        (Endpoint::Recents, _) => items::favorites_or_recents(app, caller, false, query, &path).await,
         (Endpoint::ItemAction(id, action), _) => match *action {
             "upload_ended" => upload::upload_ended(app, caller, id).await,
             "move" => changes::move_item(app, caller, id, headers, body).await,
             "restore" => changes::restore(app, caller, id).await,
-            "breadcrumb" => changes::breadcrumb(app, caller, id).await,
+            "breadcrumb" => navigation::breadcrumb(app, caller, id).await,
+            "tree" => navigation::tree(app, caller, id).await,
+            "wopi" => navigation::wopi(app, caller, id).await,
             "link_configuration" => changes::link_configuration(app, caller, id, headers, body).await,
             "hard_delete" => return respond(changes::hard_delete(app, caller, id).await),
             _ => return respond(changes::favorite(app, caller, id, *method == Method::POST).await),
@@ -167,7 +172,9 @@ async fn serve(
             return respond(accesses::member(app, caller, rid, aid, method, headers, body).await);
         }
         (Endpoint::Invitations(rid), _) => {
-            return respond(invitations::collection(app, caller, rid, method, headers, query, &path, body).await);
+            return respond(
+                invitations::collection(app, caller, rid, method, headers, query, &path, body).await,
+            );
         }
         (Endpoint::Invitation(rid, iid), _) => {
             return respond(invitations::member(app, caller, rid, iid, method, headers, body).await);

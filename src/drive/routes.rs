@@ -15,6 +15,9 @@ pub enum Endpoint {
     ItemAction(String, &'static str),
     /// `items/trashbin/`.
     Trashbin,
+    /// `items/favorites/` and `items/recents/`.
+    Favorites,
+    Recents,
     /// `items/media-auth/`.
     MediaAuth,
     /// `items/{rid}/accesses/` and `items/{rid}/accesses/{id}/`.
@@ -61,15 +64,17 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             let name = match *extra {
                 "trashbin" => "trashbin",
                 "media-auth" => "media_auth",
-                "favorites" => "favorites",
+                "favorites" => "favorite_list",
                 "recents" => "recents",
                 _ => "search",
             };
             let action = (method == "GET").then_some(name);
-            let endpoint = if name == "trashbin" {
-                Endpoint::Trashbin
-            } else {
-                Endpoint::NotYet
+            let endpoint = match name {
+                "trashbin" => Endpoint::Trashbin,
+                "media_auth" => Endpoint::MediaAuth,
+                "favorite_list" => Endpoint::Favorites,
+                "recents" => Endpoint::Recents,
+                _ => Endpoint::NotYet,
             };
             ("items", action, endpoint)
         }
@@ -96,7 +101,9 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             };
             (resource, action, endpoint)
         }
-        ["items", rid, nested @ ("accesses" | "invitations"), id] if is_id_segment(rid) && is_id_segment(id) => {
+        ["items", rid, nested @ ("accesses" | "invitations"), id]
+            if is_id_segment(rid) && is_id_segment(id) =>
+        {
             let action = match method {
                 "GET" => Some("retrieve"),
                 "PUT" => Some("update"),
@@ -148,7 +155,7 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             };
             let endpoint = match action {
                 "upload_ended" | "move" | "restore" | "hard_delete" | "breadcrumb" | "link_configuration"
-                | "favorite" => Endpoint::ItemAction((*id).to_owned(), action),
+                | "favorite" | "tree" | "wopi" => Endpoint::ItemAction((*id).to_owned(), action),
                 _ => Endpoint::NotYet,
             };
             ("items", Some(action), endpoint)

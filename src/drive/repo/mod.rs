@@ -318,23 +318,50 @@ pub fn trace_link(tx: &Transaction<'_>, user_id: &str, item_id: &str, now: i64) 
     Ok(())
 }
 
-/// One page of the visible children of `parent_id` (§8.6): not soft-deleted, not pending, not
-/// suspicious unless the caller created them. `order_sql` is a fixed ORDER BY list.
-pub fn children_page(
+/// Which items a paginated listing runs over.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// The children of an item (§8.6).
+    Children(String),
+    /// Everything in the trees the caller has an access on (§9.5 recents).
+    AccessibleTrees,
+    /// The same, restricted to the caller's favorites (§9.5).
+    Favorites,
+}
+
+/// Items of a tree the caller has an access on, on the item or an ancestor.
+const IN_ACCESSIBLE_TREE: &str =
+    "EXISTS (SELECT 1 FROM drive_accesses a JOIN drive_items p ON p.id = a.item_id
+     WHERE a.user_id = ? AND (i.path = p.path OR i.path LIKE p.path || '.%'))";
+
+/// One page of a listing: live items (not soft-deleted, not pending, not someone else's
+/// suspicious file) in `scope`, filtered, in `order_sql` (a fixed ORDER BY list).
+pub fn items_page(
     conn: &Connection,
-    parent_id: &str,
+    scope: &Scope,
     caller_id: &str,
     filter: &SqlFilter,
     order_sql: &str,
     (limit, offset): (i64, i64),
 ) -> Result<(i64, Vec<Item>)> {
+    let (scope_sql, scope_arg) = match scope {
+        Scope::Children(parent_id) => ("i.parent_id = ?".to_owned(), parent_id.clone()),
+        Scope::AccessibleTrees => (IN_ACCESSIBLE_TREE.to_owned(), caller_id.to_owned()),
+        Scope::Favorites => (
+            format!(
+                "{IN_ACCESSIBLE_TREE} AND EXISTS (SELECT 1 FROM drive_favorites f
+                  WHERE f.item_id = i.id AND f.user_id = ?1)"
+            ),
+            caller_id.to_owned(),
+        ),
+    };
     let condition = format!(
-        "i.parent_id = ? AND i.hard_deleted_at IS NULL AND i.deleted_at IS NULL
+        "{scope_sql} AND i.hard_deleted_at IS NULL AND i.deleted_at IS NULL
          AND i.ancestors_deleted_at IS NULL AND COALESCE(i.upload_state, '') <> 'pending'
          AND (COALESCE(i.upload_state, '') <> 'suspicious' OR i.creator_id = ?) {}",
         filter.sql
     );
-    let mut args: Vec<String> = vec![parent_id.to_owned(), caller_id.to_owned()];
+    let mut args: Vec<String> = vec![scope_arg, caller_id.to_owned()];
     args.extend(filter.args.iter().cloned());
     let count: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM {ITEM_FROM} WHERE {condition}"),
@@ -348,6 +375,27 @@ pub fn children_page(
         .query_map(rusqlite::params_from_iter(&args), item_from_row)?
         .collect::<Result<_, _>>()?;
     Ok((count, items))
+}
+
+/// The live folders among the children of `parent_ids` (§8.13's tree nodes), oldest first.
+pub fn child_folders(conn: &Connection, parent_ids: &[&str], caller_id: &str) -> Result<Vec<Item>> {
+    if parent_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args: Vec<&str> = parent_ids.to_vec();
+    args.push(caller_id);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM}
+         WHERE i.parent_id IN ({}) AND i.type = 'folder' AND i.hard_deleted_at IS NULL
+           AND i.deleted_at IS NULL AND i.ancestors_deleted_at IS NULL
+           AND (COALESCE(i.upload_state, '') <> 'suspicious' OR i.creator_id = ?)
+         ORDER BY i.created_at, i.rowid",
+        placeholders(parent_ids.len())
+    ))?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(args), item_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(items)
 }
 
 /// Records a finished upload: type, size and state. Like upstream's partial save, it leaves
@@ -379,9 +427,14 @@ pub struct SqlFilter {
 
 impl SqlFilter {
     pub fn and(&mut self, condition: &str, arg: impl Into<String>) {
+        self.and_all(condition, [arg.into()]);
+    }
+
+    /// A condition with several `?`, bound in order.
+    pub fn and_all(&mut self, condition: &str, args: impl IntoIterator<Item = String>) {
         self.sql.push_str(" AND ");
         self.sql.push_str(condition);
-        self.args.push(arg.into());
+        self.args.extend(args);
     }
 }
 
