@@ -23,6 +23,11 @@ pub struct DriveFixture {
     /// Upstream's `EXTERNAL_API_AUD_ITEM_ATTRIBUTES`: extra stored attributes of items created
     /// through the API, per token audience, e.g. `{docs = {quota_excluded = true}}`.
     pub aud_item_attributes: Option<Value>,
+    /// The key of `metrics/usage/` (`Authorization: Api-Key <key>`); unset = no such route
+    /// (upstream's `METRICS_ENABLED` off).
+    pub metrics_api_key: Option<String>,
+    /// Stored claims each usage entry exposes (`METRICS_USER_CLAIMS_EXPOSED`).
+    pub metrics_user_claims: Option<Vec<String>>,
     /// Seeded folders (`[[drive.items]]`, see `seed.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<super::seed::ItemSeed>,
@@ -44,6 +49,12 @@ impl DriveFixture {
         }
         if over.aud_item_attributes.is_some() {
             self.aud_item_attributes = over.aud_item_attributes;
+        }
+        if over.metrics_api_key.is_some() {
+            self.metrics_api_key = over.metrics_api_key;
+        }
+        if over.metrics_user_claims.is_some() {
+            self.metrics_user_claims = over.metrics_user_claims;
         }
         // Seeds add up; a later seed with the same id replaces the earlier one.
         for seed in over.items {
@@ -72,6 +83,8 @@ impl DriveFixture {
             scopes: self.scopes.clone().unwrap_or_else(|| vec!["openid".into()]),
             external_api,
             aud_item_attributes: parse_aud_item_attributes(self.aud_item_attributes.as_ref())?,
+            metrics_api_key: self.metrics_api_key.clone().filter(|k| !k.is_empty()),
+            metrics_user_claims: self.metrics_user_claims.clone().unwrap_or_default(),
         })
     }
 }
@@ -83,6 +96,8 @@ pub struct DriveConfig {
     pub scopes: Vec<String>,
     pub external_api: ExternalApi,
     pub aud_item_attributes: BTreeMap<String, serde_json::Map<String, Value>>,
+    pub metrics_api_key: Option<String>,
+    pub metrics_user_claims: Vec<String>,
 }
 
 impl DriveConfig {

@@ -16,6 +16,7 @@ pub mod files;
 pub mod invitations;
 pub mod items;
 pub mod media;
+pub mod metrics;
 pub mod model;
 pub mod navigation;
 pub mod page;
@@ -72,6 +73,17 @@ async fn dispatch(
         return DriveError::not_found().into_response();
     };
     let config = app.drive();
+    if route.endpoint == Endpoint::MetricsUsage {
+        return metrics_usage(
+            &app,
+            &config,
+            route.action.is_some(),
+            &headers,
+            &query,
+            uri.path(),
+        )
+        .await;
+    }
     if !config.external_api.enabled(route.resource) {
         return DriveError::not_found().into_response();
     }
@@ -180,6 +192,8 @@ async fn serve(
             return respond(invitations::member(app, caller, rid, iid, method, headers, body).await);
         }
         (Endpoint::MediaAuth, _) => return respond(media::media_auth(app, caller, headers).await),
+        // Answered before authentication, in `dispatch`.
+        (Endpoint::MetricsUsage, _) => Err(DriveError::not_found()),
         (Endpoint::NotYet, _) => Err(DriveError::not_implemented()),
         (Endpoint::UsersMe, _) => Ok(users::me(caller)),
         (Endpoint::UsersList, _) => users::search(app, param("q")).await,
@@ -187,6 +201,28 @@ async fn serve(
             users::update(app, caller, id, headers, body, *method == Method::PATCH).await
         }
     };
+    respond(result.map(|json| axum::Json(json).into_response()))
+}
+
+/// `metrics/usage/` (§9.6): its own API key, no bearer token, no `EXTERNAL_API` gate.
+async fn metrics_usage(
+    app: &AppState,
+    config: &config::DriveConfig,
+    mapped: bool,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    path: &str,
+) -> Response {
+    let Some(key) = &config.metrics_api_key else {
+        return DriveError::not_found().into_response();
+    };
+    if !metrics::authorized(headers, key) {
+        return DriveError::not_authenticated().into_response();
+    }
+    if !mapped {
+        return DriveError::permission_denied().into_response();
+    }
+    let result = metrics::usage(app, query, path, &config.metrics_user_claims).await;
     respond(result.map(|json| axum::Json(json).into_response()))
 }
 

@@ -28,6 +28,8 @@ pub enum Endpoint {
     Invitation(String, String),
     /// A route of §1.3 that the emulator does not serve yet.
     NotYet,
+    /// `metrics/usage/`, authenticated by API key instead of a bearer token.
+    MetricsUsage,
     UsersMe,
     UsersList,
     UserDetail(String),
@@ -160,6 +162,11 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             };
             ("items", Some(action), endpoint)
         }
+        ["metrics", "usage"] => (
+            "metrics",
+            (method == "GET").then_some("usage"),
+            Endpoint::MetricsUsage,
+        ),
         ["users", "me"] => ("users", (method == "GET").then_some("get_me"), Endpoint::UsersMe),
         ["users"] => ("users", (method == "GET").then_some("list"), Endpoint::UsersList),
         ["users", id] if is_id_segment(id) => {

@@ -8,6 +8,8 @@ mod admin;
 mod cli;
 mod drive_changes;
 mod drive_items;
+mod drive_media;
+mod drive_metrics;
 mod drive_users;
 mod driveutil;
 mod oidc_browser_flow;

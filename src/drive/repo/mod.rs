@@ -85,7 +85,16 @@ pub fn create_from_realm_user(
     let email = Some(realm_user.email.as_str())
         .filter(|e| !e.is_empty())
         .or(email_fallback);
-    create(tx, &realm_user.sub, email, full_name.as_deref(), short_name, now)
+    let user = create(tx, &realm_user.sub, email, full_name.as_deref(), short_name, now)?;
+    // The stored OIDC claims, which the usage metrics can expose.
+    tx.execute(
+        "UPDATE drive_users SET claims = ?2 WHERE id = ?1",
+        params![
+            user.id,
+            serde_json::Value::Object(realm_user.claims.clone()).to_string()
+        ],
+    )?;
+    Ok(user)
 }
 
 /// Sets a user's own preferences (the writable fields of `users/{id}/`).
@@ -656,4 +665,35 @@ pub fn deleted_since(conn: &Connection, since: i64, filter: &SqlFilter) -> Resul
         .query_map(rusqlite::params_from_iter(&args), item_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(items)
+}
+
+/// An active user and the bytes they store (§6.10: sizes of the items they created that are
+/// not hard-deleted and not quota-excluded; soft-deleted items still count).
+#[derive(Debug, Clone)]
+pub struct UserUsage {
+    pub sub: String,
+    pub email: Option<String>,
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub storage_used: i64,
+}
+
+pub fn usage_by_user(conn: &Connection) -> Result<Vec<UserUsage>> {
+    let mut stmt = conn.prepare(
+        "SELECT u.sub, u.email, u.claims,
+                COALESCE((SELECT SUM(i.size) FROM drive_items i WHERE i.creator_id = u.id
+                            AND i.hard_deleted_at IS NULL AND NOT i.quota_excluded), 0)
+         FROM drive_users u WHERE u.is_active ORDER BY u.rowid",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            let claims: String = r.get(2)?;
+            Ok(UserUsage {
+                sub: r.get(0)?,
+                email: r.get(1)?,
+                claims: serde_json::from_str(&claims).unwrap_or_default(),
+                storage_used: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
