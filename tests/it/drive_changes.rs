@@ -38,7 +38,7 @@ async fn get(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str) -> (u1
 }
 
 #[tokio::test]
-async fn ext_17_ext_19_updates_rename_with_deduplication_and_validate() {
+async fn ext_17_ext_19_itm_63_itm_64_updates_rename_with_deduplication_and_validate() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "root").await;
@@ -263,7 +263,7 @@ async fn hard_delete_purges_the_stored_objects() {
 }
 
 #[tokio::test]
-async fn ext_21_itm_46_itm_47_itm_48_moves_rewrite_the_subtree_and_refuse_bad_targets() {
+async fn ext_21_itm_46_itm_47_itm_48_itm_55_moves_rewrite_the_subtree_and_refuse_bad_targets() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let a = folder(&emu, &alice, None, "a").await;
@@ -408,7 +408,7 @@ async fn ext_21_itm_46_itm_47_itm_48_moves_rewrite_the_subtree_and_refuse_bad_ta
 }
 
 #[tokio::test]
-async fn itm_51_itm_24_link_configuration_validates_and_opens_items_to_others() {
+async fn itm_51_itm_52_itm_53_itm_24_link_configuration_validates_and_opens_items_to_others() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "shared").await;
@@ -488,6 +488,49 @@ async fn itm_51_itm_24_link_configuration_validates_and_opens_items_to_others() 
     assert_eq!(status, 201, "ITM-24: an editor link lets others create children");
     assert_eq!(child["user_role"], Value::Null);
     assert_eq!(child["computed_link_reach"], "authenticated");
+    // ITM-52: below an authenticated parent, a child cannot be restricted.
+    let child_id = child["id"].as_str().unwrap();
+    let child_path = format!("/items/{child_id}/link-configuration/");
+    let (status, answer, _) = call(
+        &emu,
+        "PUT",
+        &child_path,
+        Some(&alice),
+        Some(json!({"link_reach": "restricted"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (
+            400,
+            invalid(
+                "link_reach",
+                "invalid",
+                "Link reach 'restricted' is not allowed based on parent item configuration."
+            )
+        )
+    );
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &child_path,
+        Some(&alice),
+        Some(json!({"link_reach": "public", "link_role": "editor"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // ITM-53: widening the parent's reach resets the child's own reach.
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &path,
+        Some(&alice),
+        Some(json!({"link_reach": "public", "link_role": "editor"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, child_now) = get(&emu, &alice, &format!("/items/{child_id}/")).await;
+    assert_eq!(child_now["link_reach"], Value::Null, "it inherits again");
     let (status, answer, _) = call(
         &emu,
         "PUT",
@@ -505,7 +548,7 @@ async fn itm_51_itm_24_link_configuration_validates_and_opens_items_to_others() 
 }
 
 #[tokio::test]
-async fn favorites_are_added_and_removed_once() {
+async fn itm_57_favorites_are_added_and_removed_once() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "fav").await;
@@ -531,7 +574,7 @@ async fn favorites_are_added_and_removed_once() {
 }
 
 #[tokio::test]
-async fn tree_opens_the_folders_down_to_the_item_with_their_siblings() {
+async fn itm_56_itm_54_tree_opens_the_folders_down_to_the_item_with_their_siblings() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "root").await;
@@ -698,7 +741,7 @@ async fn itm_14_listing_filters_validate_and_narrow() {
 }
 
 #[tokio::test]
-async fn wopi_answers_that_no_item_supports_it() {
+async fn itm_61_wopi_answers_that_no_item_supports_it() {
     let emu = util::start().await;
     let alice = token(&emu, "alice").await;
     let root = folder(&emu, &alice, None, "w").await;

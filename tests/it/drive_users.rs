@@ -5,19 +5,8 @@ use base64::Engine as _;
 use lasuite_emu::admin::MintRequest;
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error};
+use crate::driveutil::{API, call, error, restrict};
 use crate::util::{self, client};
-
-async fn restrict(emu: &lasuite_emu::RunningEmulator, external_api: &str) {
-    let fixture = format!("[drive]\nexternal_api = '''{external_api}'''\n");
-    let response = client()
-        .post(format!("{}/_emu/fixtures", emu.url()))
-        .body(fixture)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-}
 
 #[tokio::test]
 async fn users_me_returns_the_caller_and_one_identity_across_clients() {
@@ -54,7 +43,7 @@ async fn users_me_returns_the_caller_and_one_identity_across_clients() {
 }
 
 #[tokio::test]
-async fn credentials_are_refused_with_upstreams_statuses_and_bodies() {
+async fn gat_02_gat_04_credentials_are_refused_with_upstreams_statuses_and_bodies() {
     let emu = util::start().await;
     let (status, body, headers) = call(&emu, "GET", "/users/me/", None, None).await;
     assert_eq!(
@@ -236,7 +225,7 @@ async fn the_gate_refuses_other_audiences_and_disabled_or_unmapped_actions() {
 }
 
 #[tokio::test]
-async fn a_user_updates_their_own_preferences_with_validation() {
+async fn gat_06_a_user_updates_their_own_preferences_with_validation() {
     let emu = util::start().await;
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
     let me = call(&emu, "GET", "/users/me/", Some(&token), None).await.1;
@@ -436,7 +425,7 @@ async fn the_user_search_matches_emails_by_distance_or_trigrams() {
 }
 
 #[tokio::test]
-async fn routing_redirects_a_missing_slash_and_answers_unknown_paths_in_the_envelope() {
+async fn gat_05_routing_redirects_a_missing_slash_and_answers_unknown_paths_in_the_envelope() {
     let emu = util::start().await;
     let response = client()
         .get(format!("{}{API}/users/me?x=1", emu.url()))

@@ -41,3 +41,15 @@ pub fn error(code: &str, detail: &str) -> Value {
 pub fn invalid(attr: &str, code: &str, detail: &str) -> Value {
     json!({"type": "validation_error", "errors": [{"code": code, "detail": detail, "attr": attr}]})
 }
+
+/// Replaces the emulator's `EXTERNAL_API` setting (the text of upstream's variable).
+pub async fn restrict(emu: &lasuite_emu::RunningEmulator, external_api: &str) {
+    let fixture = format!("[drive]\nexternal_api = '''{external_api}'''\n");
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .body(fixture)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}

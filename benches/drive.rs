@@ -1,0 +1,163 @@
+//! Drive API numbers for `just bench` (printed as one JSON object): the upload flow a client
+//! plays (create a file, presigned PUT of 10 KiB, upload-ended) over HTTP; a children page in
+//! a folder of 100,000 items; a move of a folder with 10,000 descendants.
+
+use std::time::Instant;
+
+use lasuite_emu::Emulator;
+use lasuite_emu::drive::model::Reach;
+use lasuite_emu::drive::repo::{self, NewItem};
+use serde_json::{Value, json};
+
+const API: &str = "/external_api/v1.0";
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let index = ((values.len() as f64 - 1.0) * p).round() as usize;
+    values[index]
+}
+
+/// Inserts `count` folders below `parent` in one transaction, as fixtures would (the bench
+/// measures reads and moves, not 100,000 HTTP creations).
+async fn fill(
+    emu: &lasuite_emu::RunningEmulator,
+    parent: &str,
+    creator: &str,
+    count: usize,
+    per_subfolder: usize,
+) {
+    let (parent, creator) = (parent.to_owned(), creator.to_owned());
+    emu.app()
+        .db
+        .write(move |tx| {
+            let parent_item = repo::find_item(tx, &parent)?.expect("parent");
+            let mut now = 1_700_000_000_000_000;
+            let mut sub = None;
+            for i in 0..count {
+                now += 1;
+                let under = match (&sub, per_subfolder) {
+                    (Some(item), n) if n > 0 && i % (n + 1) != 0 => Some(item),
+                    _ => None,
+                };
+                let new = NewItem {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    parent: Some(under.cloned().unwrap_or_else(|| parent_item.clone())),
+                    title: format!("item {i:06}"),
+                    is_folder: true,
+                    link_reach: None::<Reach>,
+                    filename: None,
+                    description: None,
+                    quota_excluded: false,
+                    creator_id: creator.clone(),
+                    now,
+                };
+                repo::insert_item(tx, &new)?;
+                if per_subfolder > 0 && under.is_none() {
+                    sub = repo::find_item(tx, &new.id)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let api = |path: &str| format!("{}{API}{path}", emu.url());
+    let post = |path: String, body: Value| {
+        let request = http.post(path).bearer_auth(&token).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let root = post(api("/items/"), json!({"type": "folder", "title": "bench"})).await;
+    let root_id = root["id"].as_str().unwrap().to_owned();
+
+    // 1. The upload flow, one client after another.
+    let body = vec![b'x'; 10 * 1024];
+    let mut flows = Vec::new();
+    let started = Instant::now();
+    for _ in 0..300 {
+        let t0 = Instant::now();
+        let file = post(
+            api(&format!("/items/{root_id}/children/")),
+            json!({"type": "file", "filename": "bench.txt"}),
+        )
+        .await;
+        let put = http
+            .put(file["policy"].as_str().unwrap())
+            .header("x-amz-acl", "private")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(put.status().is_success());
+        let ended = post(
+            api(&format!("/items/{}/upload-ended/", file["id"].as_str().unwrap())),
+            json!({}),
+        )
+        .await;
+        assert_eq!(ended["upload_state"], "analyzing");
+        flows.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let flows_per_sec = flows.len() as f64 / started.elapsed().as_secs_f64();
+    let flow_p50 = percentile(&mut flows, 0.5);
+    let flow_p99 = percentile(&mut flows, 0.99);
+
+    // 2. A children page in a folder of 100,000 items.
+    let big = post(api("/items/"), json!({"type": "folder", "title": "big"})).await;
+    let big_id = big["id"].as_str().unwrap().to_owned();
+    let me: Value = http
+        .get(api("/users/me/"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alice_id = me["id"].as_str().unwrap().to_owned();
+    fill(&emu, &big_id, &alice_id, 100_000, 0).await;
+    let mut pages = Vec::new();
+    for page in 1..=30 {
+        let t0 = Instant::now();
+        let response: Value = http
+            .get(api(&format!("/items/{big_id}/children/?page={}", page * 100)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pages.push(t0.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(response["count"], 100_000);
+    }
+    let page_p50 = percentile(&mut pages, 0.5);
+
+    // 3. A move of a folder with 10,000 descendants (100 subfolders of 99 folders each).
+    let moved = post(api("/items/"), json!({"type": "folder", "title": "moved"})).await;
+    let moved_id = moved["id"].as_str().unwrap().to_owned();
+    fill(&emu, &moved_id, &alice_id, 10_000, 99).await;
+    let t0 = Instant::now();
+    let answer = post(
+        api(&format!("/items/{moved_id}/move/")),
+        json!({"target_item_id": root_id}),
+    )
+    .await;
+    let move_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(answer["message"], "item moved successfully.");
+
+    println!(
+        "{}",
+        json!({
+            "drive_flow_p50_ms": flow_p50,
+            "drive_flow_p99_ms": flow_p99,
+            "drive_flows_per_sec": flows_per_sec,
+            "drive_children_page_100k_ms": page_p50,
+            "drive_move_10k_ms": move_ms,
+        })
+    );
+}
