@@ -195,7 +195,7 @@ async fn health(State(app): State<AppState>) -> Result<Response, OAuthError> {
         "services": {
             "oidc": {"status": "ready", "realms": realms, "keys": format!("{:?}", app.keys.source)},
             "s3": {"status": "ready", "buckets": app.s3.store.bucket_names()},
-            "drive": {"status": "partial", "resources": ["users"]},
+            "drive": {"status": "ready", "realm": app.drive().realm.clone()},
         },
     }))
     .into_response())

@@ -9,6 +9,7 @@ mod cli;
 mod drive_changes;
 mod drive_gating;
 mod drive_items;
+mod drive_media;
 mod drive_metrics;
 mod drive_users;
 mod driveutil;
