@@ -13,6 +13,7 @@ use super::model::{Item, ItemContext, Reach, Role};
 use super::page::{Ordering, Page};
 use super::repo::{self, NewItem};
 use super::represent::{self, Urls};
+use super::templates;
 use crate::app::AppState;
 
 /// Trash cut-off (`TRASHBIN_CUTOFF_DAYS`): past it a deleted item is gone for every purpose.
@@ -33,6 +34,8 @@ pub struct CreateRequest {
     pub is_folder: bool,
     pub filename: Option<String>,
     pub description: Option<String>,
+    /// `odt`, `ods` or `odp`: the file is created from an empty document, already ready.
+    pub template: Option<String>,
 }
 
 type FieldError = (String, String, Option<String>);
@@ -159,15 +162,21 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
             is_folder,
             filename: None,
             description,
+            template: None,
         });
     }
-    if extension.is_some() {
-        // Template documents (an empty ODF file made by the server) are not emulated yet.
-        return Err(DriveError::invalid(
-            "extension",
-            "not_implemented",
-            "Creating a file from a template is not supported by lasuite-emu yet.",
-        ));
+    if let Some(extension) = extension {
+        let Some(title) = title else {
+            return Err(DriveError::invalid("title", "invalid", "This field is required."));
+        };
+        return Ok(CreateRequest {
+            id,
+            filename: Some(format!("{}.{extension}", title.replace('/', "-"))),
+            title,
+            is_folder,
+            description,
+            template: Some(extension),
+        });
     }
     let Some(filename) = filename else {
         return Err(DriveError::invalid(
@@ -196,6 +205,7 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
         is_folder,
         filename: Some(sanitized),
         description,
+        template: None,
     })
 }
 
@@ -278,6 +288,7 @@ pub async fn create(
         None => None,
     };
     let request = validate_create(&body::json_object(headers, raw)?)?;
+    let template = request.template.clone();
     if parent.as_ref().is_some_and(|p| !p.is_folder) {
         return Err(DriveError::invalid(
             "type",
@@ -328,13 +339,16 @@ pub async fn create(
             Ok(Some(Loaded { item, context }))
         })
         .await?;
-    let Some(Loaded { item, context }) = created else {
+    let Some(Loaded { mut item, context }) = created else {
         return Err(DriveError::invalid(
             "id",
             "item_create_existing_id",
             "An item with this ID already exists. You cannot override it.",
         ));
     };
+    if let Some(extension) = &template {
+        fill_from_template(app, &mut item, extension).await?;
+    }
     let policy = upload_policy(app, &item);
     let urls = urls(app);
     let location = urls.url(&item).unwrap_or_else(|| "None".into());
@@ -345,6 +359,32 @@ pub async fn create(
         axum::Json(body),
     )
         .into_response())
+}
+
+/// Stores an empty document as the new file's body and makes it ready; if the store fails,
+/// the item is removed (§8.3 step 4).
+async fn fill_from_template(app: &AppState, item: &mut Item, extension: &str) -> Result<(), DriveError> {
+    let (mimetype, body) = templates::empty_document(extension).expect("validated extension");
+    let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
+    let key = item.object_key().unwrap_or_default();
+    if let Err(error) = app.s3.store.put_bytes(BUCKET, &key, body, mimetype).await {
+        tracing::warn!(%error, key, "template upload failed");
+        let id = item.id.clone();
+        app.db.write(move |tx| repo::delete_item_rows(tx, &id)).await?;
+        return Err(DriveError::invalid(
+            "detail",
+            "storage_upload_error",
+            "Error uploading file to storage.",
+        ));
+    }
+    let id = item.id.clone();
+    app.db
+        .write(move |tx| repo::finish_upload(tx, &id, mimetype, size, "ready"))
+        .await?;
+    item.upload_state = Some("ready".into());
+    item.mimetype = Some(mimetype.into());
+    item.size = Some(size);
+    Ok(())
 }
 
 /// The presigned PUT a client uploads a new file's body with (§10.1), on the public URL.

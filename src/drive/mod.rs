@@ -24,6 +24,7 @@ pub mod repo;
 pub mod represent;
 pub mod routes;
 pub mod seed;
+pub mod templates;
 pub mod upload;
 pub mod users;
 

@@ -89,3 +89,42 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Stores `body` as the new latest version of `key`, as a PutObject would.
+    pub async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> crate::Result<()> {
+        let Some(bucket) = self.find_bucket(bucket) else {
+            return Err(crate::Error::io(
+                "storing an object",
+                std::io::Error::other("no such bucket"),
+            ));
+        };
+        let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(body))]);
+        let written = self
+            .blobs
+            .write(stream, Default::default(), u64::MAX)
+            .await
+            .map_err(|e| crate::Error::io("storing an object", std::io::Error::other(e.to_string())))?;
+        let new = NewVersion {
+            size: i64::try_from(written.size).unwrap_or(i64::MAX),
+            etag: written.md5.iter().map(|b| format!("{b:02x}")).collect(),
+            headers: super::model::ObjectHeaders {
+                content_type: Some(content_type.to_owned()),
+                ..Default::default()
+            },
+            checksums: Default::default(),
+            parts_count: None,
+            blob: written.name,
+        };
+        self.commit_version(&bucket, key, new)
+            .await
+            .map_err(|e| crate::Error::io("storing an object", std::io::Error::other(format!("{e:?}"))))?;
+        Ok(())
+    }
+}

@@ -1017,3 +1017,116 @@ async fn a_bad_seed_is_refused_with_its_reason() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn itm_28_templates_create_ready_empty_documents() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (status, doc, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"title": "my document", "extension": "odt", "type": "file"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{doc}");
+    assert_eq!(doc["filename"], "my document.odt");
+    assert_eq!(doc["upload_state"], "ready");
+    assert_eq!(doc["policy"], Value::Null, "nothing to upload");
+    assert!(doc["size"].as_i64().unwrap() > 0);
+    let id = doc["id"].as_str().unwrap();
+    let (_, detail, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(detail["mimetype"], "application/vnd.oasis.opendocument.text");
+    let object = emu
+        .app()
+        .s3
+        .store
+        .current("drive-media-storage", &format!("item/{id}/my document.odt"))
+        .await
+        .unwrap()
+        .expect("the document is stored");
+    assert_eq!(
+        object.headers.content_type.as_deref(),
+        Some("application/vnd.oasis.opendocument.text")
+    );
+
+    for (extension, kind) in [("ods", "spreadsheet"), ("odp", "presentation")] {
+        let item = create(
+            &emu,
+            &alice,
+            "/items/",
+            json!({"title": "a/b", "extension": extension, "type": "file"}),
+        )
+        .await;
+        assert_eq!(item["filename"], format!("a-b.{extension}"), "`/` becomes `-`");
+        let (_, detail, _) = call(
+            &emu,
+            "GET",
+            &format!("/items/{}/", item["id"].as_str().unwrap()),
+            Some(&alice),
+            None,
+        )
+        .await;
+        assert_eq!(
+            detail["mimetype"],
+            format!("application/vnd.oasis.opendocument.{kind}")
+        );
+    }
+    let folder = create(&emu, &alice, "/items/", json!({"title": "f", "type": "folder"})).await;
+    let children = format!("/items/{}/children/", folder["id"].as_str().unwrap());
+    create(
+        &emu,
+        &alice,
+        &children,
+        json!({"title": "my document", "extension": "odt", "type": "file"}),
+    )
+    .await;
+    let again = create(
+        &emu,
+        &alice,
+        &children,
+        json!({"title": "my document", "extension": "odt", "type": "file"}),
+    )
+    .await;
+    assert_eq!(again["title"], "my document_01");
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"extension": "odt", "type": "file"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (400, invalid("title", "invalid", "This field is required."))
+    );
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"title": "", "extension": "odt", "type": "file"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (400, invalid("title", "blank", "This field may not be blank."))
+    );
+    let (status, body, _) = call(
+        &emu,
+        "POST",
+        "/items/",
+        Some(&alice),
+        Some(json!({"title": "x", "extension": "docx", "type": "file"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid("extension", "invalid_choice", "\"docx\" is not a valid choice.")
+        )
+    );
+}
