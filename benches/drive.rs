@@ -120,10 +120,22 @@ async fn main() {
     let alice_id = me["id"].as_str().unwrap().to_owned();
     fill(&emu, &big_id, &alice_id, 100_000, 0).await;
     let page_ms = |page: usize| {
-        let (http, token, url) = (http.clone(), token.clone(), api(&format!("/items/{big_id}/children/?page={page}")));
+        let (http, token, url) = (
+            http.clone(),
+            token.clone(),
+            api(&format!("/items/{big_id}/children/?page={page}")),
+        );
         async move {
             let t0 = Instant::now();
-            let response: Value = http.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            let response: Value = http
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             assert_eq!(response["count"], 100_000);
             t0.elapsed().as_secs_f64() * 1000.0
         }
