@@ -12,6 +12,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_s3.sql"),
     include_str!("migrations/0003_drive.sql"),
     include_str!("migrations/0004_drive_items.sql"),
+    include_str!("migrations/0005_drive_invitations.sql"),
+    include_str!("migrations/0006_drive_children_index.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

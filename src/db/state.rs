@@ -7,6 +7,7 @@ use crate::error::Result;
 /// Every table of the state, children before parents (so deleting in this order never trips
 /// a foreign key).
 pub const TABLES: &[&str] = &[
+    "drive_invitations",
     "drive_link_traces",
     "drive_favorites",
     "drive_accesses",

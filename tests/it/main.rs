@@ -11,6 +11,7 @@ mod drive_gating;
 mod drive_items;
 mod drive_media;
 mod drive_metrics;
+mod drive_sharing;
 mod drive_users;
 mod driveutil;
 mod oidc_browser_flow;

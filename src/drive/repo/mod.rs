@@ -73,7 +73,7 @@ pub fn create(
 }
 
 /// The Drive user of a realm user, as logging in to Drive makes it: same `sub`, email (or
-/// `email_fallback`, the token's claim), full and short names.
+/// `email_fallback`, the token's claim), full and short names. `now` in Unix seconds.
 pub fn create_from_realm_user(
     tx: &Transaction<'_>,
     realm_user: &crate::oidc::model::User,
@@ -86,6 +86,10 @@ pub fn create_from_realm_user(
         .filter(|e| !e.is_empty())
         .or(email_fallback);
     let user = create(tx, &realm_user.sub, email, full_name.as_deref(), short_name, now)?;
+    // As upstream on user creation: still-valid invitations of this address become accesses.
+    if let Some(email) = &user.email {
+        sharing::convert_valid_invitations(tx, &user.id, email, now * 1_000_000)?;
+    }
     // The stored OIDC claims, which the usage metrics can expose.
     tx.execute(
         "UPDATE drive_users SET claims = ?2 WHERE id = ?1",
