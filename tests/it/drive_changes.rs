@@ -519,7 +519,8 @@ async fn itm_51_itm_52_itm_53_itm_24_link_configuration_validates_and_opens_item
     )
     .await;
     assert_eq!(status, 200);
-    // ITM-53: widening the parent's reach resets the child's own reach.
+    // ITM-53 (and EXT-27's public editor link): widening the parent's reach resets the
+    // child's own reach.
     let (status, _, _) = call(
         &emu,
         "PUT",

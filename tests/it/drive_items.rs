@@ -1130,3 +1130,207 @@ async fn itm_28_templates_create_ready_empty_documents() {
         )
     );
 }
+
+#[tokio::test]
+async fn itm_15_itm_36_ordering_puts_nulls_last_and_sqlite_files_are_typed() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let folder = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "sizes", "type": "folder"}),
+    )
+    .await;
+    let children = format!("/items/{}/children/", folder["id"].as_str().unwrap());
+    create(&emu, &alice, &children, json!({"title": "sub", "type": "folder"})).await;
+    let mut sqlite = b"SQLite format 3\0".to_vec();
+    sqlite.extend_from_slice(&[0x10, 0x00, 1, 1, 0, 64, 32, 32]);
+    sqlite.resize(200, 0);
+    for (name, body) in [
+        ("big.txt", vec![b'a'; 200]),
+        ("small.txt", vec![b'a'; 100]),
+        ("doc.grist", sqlite),
+    ] {
+        let file = create(&emu, &alice, &children, json!({"type": "file", "filename": name})).await;
+        let put = client()
+            .put(file["policy"].as_str().unwrap())
+            .header("x-amz-acl", "private")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        let (_, ended, _) = call(
+            &emu,
+            "POST",
+            &format!("/items/{}/upload-ended/", file["id"].as_str().unwrap()),
+            Some(&alice),
+            None,
+        )
+        .await;
+        if name == "doc.grist" {
+            assert_eq!(ended["mimetype"], "application/vnd.sqlite3", "ITM-36");
+        }
+    }
+    let titles = |body: &Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, by_size, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?ordering=size"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        titles(&by_size),
+        ["small.txt", "doc.grist", "big.txt", "sub"],
+        "nulls last ascending"
+    );
+    let (_, by_size_desc, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?ordering=-size"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(titles(&by_size_desc)[0], "sub", "nulls first descending");
+    let (_, by_type, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?ordering=type,title"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        titles(&by_type),
+        ["big.txt", "doc.grist", "small.txt", "sub"],
+        "file sorts before folder"
+    );
+    let (_, ignored, _) = call(
+        &emu,
+        "GET",
+        &format!("{children}?ordering=is_favorite"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(
+        titles(&ignored)[0],
+        "sub",
+        "unknown fields fall back to the default order"
+    );
+}
+
+#[tokio::test]
+async fn itm_08_the_list_shows_urls_traced_public_files_and_favorites() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let logo = uploaded(&emu, &alice, "logo.png", png, "image/png").await;
+    let logo_id = logo["id"].as_str().unwrap();
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{logo_id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let folder = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "folder", "type": "folder"}),
+    )
+    .await;
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{}/favorite/", folder["id"].as_str().unwrap()),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let public = uploaded(&emu, &bob, "public.txt", b"hello", "text/plain").await;
+    let public_id = public["id"].as_str().unwrap();
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{public_id}/upload-ended/"),
+        Some(&bob),
+        None,
+    )
+    .await;
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &format!("/items/{public_id}/link-configuration/"),
+        Some(&bob),
+        Some(json!({"link_reach": "public", "link_role": "reader"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, before, _) = call(&emu, "GET", "/items/?page_size=100", Some(&alice), None).await;
+    assert!(
+        !before["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == public_id),
+        "not visited yet"
+    );
+    call(&emu, "GET", &format!("/items/{public_id}/"), Some(&alice), None).await;
+    let gone = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"title": "gone", "type": "folder"}),
+    )
+    .await;
+    let gone_id = gone["id"].as_str().unwrap();
+    call(&emu, "DELETE", &format!("/items/{gone_id}/"), Some(&alice), None).await;
+    call(
+        &emu,
+        "DELETE",
+        &format!("/items/{gone_id}/hard-delete/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+
+    let (_, list, _) = call(&emu, "GET", "/items/?page_size=100", Some(&alice), None).await;
+    let results = list["results"].as_array().unwrap();
+    let find = |id: &str| results.iter().find(|i| i["id"] == id).cloned();
+    let logo = find(logo_id).expect("the ready file");
+    assert_eq!(logo["mimetype"], "image/png");
+    assert_eq!(
+        logo["url"],
+        format!("{}/media/item/{logo_id}/logo.png", emu.url())
+    );
+    assert_eq!(
+        logo["url_preview"],
+        format!("{}/media/preview/item/{logo_id}/logo.png", emu.url())
+    );
+    assert_eq!(
+        logo["url_permalink"],
+        format!("{}/api/v1.0/items/{logo_id}/download/", emu.url())
+    );
+    assert_eq!(logo["is_favorite"], false);
+    assert_eq!(find(folder["id"].as_str().unwrap()).unwrap()["is_favorite"], true);
+    assert!(find(public_id).is_some(), "a visited public file is listed");
+    assert!(find(gone_id).is_none(), "hard-deleted items are not");
+    assert_eq!(
+        list["count"], 4,
+        "alice's workspace, the file, the folder, the visited file"
+    );
+}

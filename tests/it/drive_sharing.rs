@@ -1597,3 +1597,33 @@ async fn an_invited_realm_user_holds_the_access_on_their_first_call() {
     let (status, body, _) = call(&emu, "GET", &format!("/items/{item}/"), Some(&newcomer), None).await;
     assert_eq!((status, &body["user_role"]), (200, &json!("editor")), "{body}");
 }
+
+#[tokio::test]
+async fn itm_03_itm_04_roles_and_access_counts_come_from_ancestors() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let bob_id = me(&emu, &bob).await["id"].as_str().unwrap().to_owned();
+    let grandparent = folder(&emu, &alice, None, "gp").await;
+    let parent = folder(&emu, &alice, Some(&grandparent), "p").await;
+    let item = folder(&emu, &alice, Some(&parent), "item").await;
+    grant(&emu, &alice, &grandparent, &bob_id, "reader").await;
+    let (status, body, _) = call(&emu, "GET", &format!("/items/{item}/"), Some(&bob), None).await;
+    assert_eq!(status, 200, "ITM-03: {body}");
+    assert_eq!(
+        (
+            &body["ancestors_link_reach"],
+            &body["ancestors_link_role"],
+            &body["user_role"]
+        ),
+        (&json!("restricted"), &Value::Null, &json!("reader"))
+    );
+    assert_eq!(
+        body["nb_accesses"], 2,
+        "alice's owner row and bob's, both on the grandparent"
+    );
+    let drive = token(&emu, "drive").await;
+    let drive_id = me(&emu, &drive).await["id"].as_str().unwrap().to_owned();
+    grant(&emu, &alice, &parent, &drive_id, "editor").await;
+    let (_, body, _) = call(&emu, "GET", &format!("/items/{item}/"), Some(&bob), None).await;
+    assert_eq!(body["nb_accesses"], 3, "ITM-04: a row on any ancestor counts");
+}

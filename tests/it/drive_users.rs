@@ -98,6 +98,9 @@ async fn gat_02_gat_04_credentials_are_refused_with_upstreams_statuses_and_bodie
             )
         )
     );
+    // EXT-04: the same on the items list.
+    let (status, _, _) = call(&emu, "GET", "/items/", Some(&stranger), None).await;
+    assert_eq!(status, 401);
     // Not active: garbage, revoked, expired; another issuer.
     let revoked = emu.mint_token("docs", "bob").await.unwrap().access_token;
     client()
@@ -452,5 +455,50 @@ async fn gat_05_routing_redirects_a_missing_slash_and_answers_unknown_paths_in_t
     assert_eq!(
         (entry["client"].as_str(), entry["user"].as_str()),
         (Some("docs"), Some("alice@example.com"))
+    );
+}
+
+#[tokio::test]
+async fn usr_09_usr_12_search_by_email_and_the_preferences_shape() {
+    let emu = util::start_with(
+        "[[realms]]\nname = \"lasuite\"\n[[realms.users]]\nusername = \"john\"\npassword = \"john\"\nemail = \"john.doe@example.com\"\n",
+    )
+    .await;
+    restrict(
+        &emu,
+        r#"{"users": {"enabled": true, "actions": ["list", "get_me", "partial_update"]}}"#,
+    )
+    .await;
+    let john = emu.mint_token("docs", "john").await.unwrap().access_token;
+    let (_, me, _) = call(&emu, "GET", "/users/me/", Some(&john), None).await;
+    assert_eq!(
+        (&me["last_release_note_seen"], &me["column_preferences"]),
+        (&Value::Null, &Value::Null)
+    );
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let (status, found, _) = call(&emu, "GET", "/users/?q=john.", Some(&alice), None).await;
+    assert_eq!(status, 200);
+    let emails: Vec<&str> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["john.doe@example.com"], "USR-09");
+    let preferences = json!({"column1": "file_size", "column2": "last_modified"});
+    let (status, _, _) = call(
+        &emu,
+        "PATCH",
+        &format!("/users/{}/", me["id"].as_str().unwrap()),
+        Some(&john),
+        Some(json!({"last_release_note_seen": "0.11.1", "column_preferences": preferences})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, me, _) = call(&emu, "GET", "/users/me/", Some(&john), None).await;
+    assert_eq!(
+        (&me["last_release_note_seen"], &me["column_preferences"]),
+        (&json!("0.11.1"), &preferences),
+        "USR-12"
     );
 }
