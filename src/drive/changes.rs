@@ -374,51 +374,33 @@ pub async fn link_configuration(
     Ok(json!({"link_role": role.as_str(), "link_reach": reach.as_str()}))
 }
 
+/// A DRF `ChoiceField` that may be absent but not null.
+fn choice_field<T>(
+    body: &Map<String, Value>,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, DriveError> {
+    match body.get(name) {
+        None => Ok(None),
+        Some(Value::Null) => Err(DriveError::invalid(name, "null", "This field may not be null.")),
+        Some(value) => value.as_str().and_then(parse).map(Some).ok_or_else(|| {
+            let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            DriveError::invalid(
+                name,
+                "invalid_choice",
+                format!("\"{shown}\" is not a valid choice."),
+            )
+        }),
+    }
+}
+
 fn validate_link(
     body: &Map<String, Value>,
     context: &ItemContext,
 ) -> Result<(Reach, Option<Role>), DriveError> {
-    let choice = |name: &str, value: &Value| {
-        let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-        DriveError::invalid(
-            name,
-            "invalid_choice",
-            format!("\"{shown}\" is not a valid choice."),
-        )
-    };
-    let reach = match body.get("link_reach") {
-        None => None,
-        Some(Value::Null) => {
-            return Err(DriveError::invalid(
-                "link_reach",
-                "null",
-                "This field may not be null.",
-            ));
-        }
-        Some(value) => Some(
-            value
-                .as_str()
-                .and_then(Reach::parse)
-                .ok_or_else(|| choice("link_reach", value))?,
-        ),
-    };
-    let role = match body.get("link_role") {
-        None => None,
-        Some(Value::Null) => {
-            return Err(DriveError::invalid(
-                "link_role",
-                "null",
-                "This field may not be null.",
-            ));
-        }
-        Some(value) => Some(
-            value
-                .as_str()
-                .and_then(Role::parse)
-                .filter(|r| *r <= Role::Editor)
-                .ok_or_else(|| choice("link_role", value))?,
-        ),
-    };
+    let reach = choice_field(body, "link_reach", Reach::parse)?;
+    let link_role = |text: &str| Role::parse(text).filter(|r| *r <= Role::Editor);
+    let role = choice_field(body, "link_role", link_role)?;
     let Some(reach) = reach else {
         return Err(DriveError::invalid(
             "link_reach",

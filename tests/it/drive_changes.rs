@@ -3,34 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, error, invalid};
+use crate::driveutil::{call, error, folder, invalid, token};
 use crate::util::{self, client};
-
-async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
-    emu.mint_token("docs", user).await.unwrap().access_token
-}
-
-async fn folder(
-    emu: &lasuite_emu::RunningEmulator,
-    token: &str,
-    parent: Option<&str>,
-    title: &str,
-) -> String {
-    let path = match parent {
-        Some(parent) => format!("/items/{parent}/children/"),
-        None => "/items/".to_owned(),
-    };
-    let (status, item, _) = call(
-        emu,
-        "POST",
-        &path,
-        Some(token),
-        Some(json!({"type": "folder", "title": title})),
-    )
-    .await;
-    assert_eq!(status, 201, "{item}");
-    item["id"].as_str().unwrap().to_owned()
-}
 
 async fn get(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str) -> (u16, Value) {
     let (status, body, _) = call(emu, "GET", path, Some(token), None).await;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, error, restrict};
+use crate::driveutil::{call, error, restrict, token};
 use crate::util;
 
 /// Upstream's default setting (settings.py), the emulator's default being "everything".
@@ -14,10 +14,6 @@ fn denied() -> Value {
         "permission_denied",
         "You do not have permission to perform this action.",
     )
-}
-
-async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
-    emu.mint_token("docs", user).await.unwrap().access_token
 }
 
 const SHARED: &str = "0c0c0c0c-0000-4000-8000-000000000001";

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, error, invalid};
+use crate::driveutil::{call, create, error, invalid, token};
 use crate::util::{self, client};
 
 /// The 32 keys of the detail and list representations (§7.3).
@@ -45,16 +45,6 @@ const DETAIL_KEYS: [&str; 32] = [
 
 fn keys(value: &Value) -> Vec<String> {
     value.as_object().unwrap().keys().cloned().collect()
-}
-
-async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
-    emu.mint_token("docs", user).await.unwrap().access_token
-}
-
-async fn create(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str, body: Value) -> Value {
-    let (status, item, _) = call(emu, "POST", path, Some(token), Some(body)).await;
-    assert_eq!(status, 201, "{item}");
-    item
 }
 
 #[tokio::test]

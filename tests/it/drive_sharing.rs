@@ -3,33 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error, invalid, restrict};
+use crate::driveutil::{API, call, error, folder, invalid, restrict, token};
 use crate::util::{self, client};
 
 type Emu = lasuite_emu::RunningEmulator;
 
 const GENERIC_403: &str = "You do not have permission to perform this action.";
-
-async fn token(emu: &Emu, user: &str) -> String {
-    emu.mint_token("docs", user).await.unwrap().access_token
-}
-
-async fn folder(emu: &Emu, token: &str, parent: Option<&str>, title: &str) -> String {
-    let path = match parent {
-        Some(parent) => format!("/items/{parent}/children/"),
-        None => "/items/".to_owned(),
-    };
-    let (status, item, _) = call(
-        emu,
-        "POST",
-        &path,
-        Some(token),
-        Some(json!({"type": "folder", "title": title})),
-    )
-    .await;
-    assert_eq!(status, 201, "{item}");
-    item["id"].as_str().unwrap().to_owned()
-}
 
 /// The caller's `users/me/` (their Drive user is created by this first call).
 async fn me(emu: &Emu, token: &str) -> Value {

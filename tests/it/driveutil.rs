@@ -53,3 +53,30 @@ pub async fn restrict(emu: &lasuite_emu::RunningEmulator, external_api: &str) {
         .unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }
+
+/// An access token of `user` for the `docs` client (an allowed audience).
+pub async fn token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
+    emu.mint_token("docs", user).await.unwrap().access_token
+}
+
+/// `POST path` with `body`, which must create (201); the creation answer.
+pub async fn create(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str, body: Value) -> Value {
+    let (status, item, _) = call(emu, "POST", path, Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{item}");
+    item
+}
+
+/// A new folder at the root or below `parent`: its id.
+pub async fn folder(
+    emu: &lasuite_emu::RunningEmulator,
+    token: &str,
+    parent: Option<&str>,
+    title: &str,
+) -> String {
+    let path = match parent {
+        Some(parent) => format!("/items/{parent}/children/"),
+        None => "/items/".to_owned(),
+    };
+    let item = create(emu, token, &path, json!({"type": "folder", "title": title})).await;
+    item["id"].as_str().unwrap().to_owned()
+}
