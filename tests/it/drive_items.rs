@@ -1324,3 +1324,46 @@ async fn itm_08_the_list_shows_urls_traced_public_files_and_favorites() {
         "alice's workspace, the file, the folder, the visited file"
     );
 }
+
+#[tokio::test]
+async fn reset_and_snapshots_cover_drive_items_and_their_bodies() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let file = uploaded(&emu, &alice, "kept.txt", b"kept", "text/plain").await;
+    let id = file["id"].as_str().unwrap().to_owned();
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("state.snapshot");
+    emu.snapshot(&snapshot).await.unwrap();
+
+    emu.reset().await.unwrap();
+    let alice = token(&emu, "alice").await;
+    let (status, _, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(status, 404, "reset empties the tree");
+    let (_, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
+    assert_eq!(list["count"], 1, "and re-seeds alice's workspace");
+
+    emu.restore(&snapshot).await.unwrap();
+    let alice = token(&emu, "alice").await;
+    let (status, item, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!((status, &item["upload_state"]), (200, &json!("ready")));
+    let media = client()
+        .get(item["url"].as_str().unwrap())
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(media.status(), 200);
+    assert_eq!(
+        media.text().await.unwrap(),
+        "kept",
+        "the body came back with the rows"
+    );
+}
