@@ -209,7 +209,8 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
     })
 }
 
-/// An item and the caller's relation to it, after the object permission of §6.6.
+/// An item and the caller's relation to it, after the object permission of §6.6 (without the
+/// child counts, which only representations need).
 pub struct Loaded {
     pub item: Item,
     pub context: ItemContext,
@@ -227,7 +228,7 @@ pub async fn load(app: &AppState, caller: &Caller, id: &str, ability: &str) -> R
             let Some(item) = repo::find_item(conn, &id)? else {
                 return Ok(None);
             };
-            let context = repo::item_context(conn, &item, &user_id)?;
+            let context = repo::access_context(conn, &item, &user_id)?;
             Ok(Some(Loaded { item, context }))
         })
         .await?;
@@ -263,15 +264,17 @@ pub async fn retrieve(app: &AppState, caller: &Caller, id: &str) -> Result<Value
         loaded.item.id.clone(),
         app.clock.now_micros(),
     );
-    app.db
-        .write(move |tx| repo::trace_link(tx, &user_id, &item_id, now))
+    let item = loaded.item.clone();
+    let counts = app
+        .db
+        .write(move |tx| {
+            repo::trace_link(tx, &user_id, &item_id, now)?;
+            repo::child_counts(tx, &item)
+        })
         .await?;
-    Ok(represent::item_json(
-        &loaded.item,
-        &loaded.context,
-        &urls(app),
-        true,
-    ))
+    let mut context = loaded.context;
+    (context.numchild, context.numchild_folder) = counts;
+    Ok(represent::item_json(&loaded.item, &context, &urls(app), true))
 }
 
 /// `POST items/` (no parent) and `POST items/{id}/children/` (§8.3, §8.7): 201 with the

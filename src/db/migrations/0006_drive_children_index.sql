@@ -4,5 +4,5 @@
 DROP INDEX drive_items_children;
 CREATE INDEX drive_items_children ON drive_items (
     parent_id, created_at, updated_at DESC,
-    hard_deleted_at, deleted_at, ancestors_deleted_at, upload_state, creator_id
+    hard_deleted_at, deleted_at, ancestors_deleted_at, upload_state, creator_id, type
 );

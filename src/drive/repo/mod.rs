@@ -186,6 +186,29 @@ fn placeholders(count: usize) -> String {
 
 /// The caller's relation to `item` (roles and links along its path, counts, favorite).
 pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<ItemContext> {
+    let mut context = access_context(conn, item, user_id)?;
+    (context.numchild, context.numchild_folder) = child_counts(conn, item)?;
+    Ok(context)
+}
+
+/// `numchild` and `numchild_folder` (§6.3): live direct children, pending ones included. Files
+/// have none, and a folder's count is an index-only scan of its children.
+pub fn child_counts(conn: &Connection, item: &Item) -> Result<(i64, i64)> {
+    if !item.is_folder {
+        return Ok((0, 0));
+    }
+    Ok(conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(type = 'folder'), 0) FROM drive_items
+         WHERE parent_id = ?1 AND deleted_at IS NULL AND ancestors_deleted_at IS NULL
+           AND hard_deleted_at IS NULL",
+        [&item.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// The caller's relation to `item` without the child counts: what permission checks need
+/// (a folder of 100,000 items is not counted to decide whether one may list it).
+pub fn access_context(conn: &Connection, item: &Item, user_id: &str) -> Result<ItemContext> {
     let ids = item.path_ids();
     let ancestors = &ids[..ids.len() - 1];
     let mut ancestor_links = Vec::new();
@@ -224,13 +247,6 @@ pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<Ite
             role = role.max(Role::parse(&text));
         }
     }
-    let (numchild, numchild_folder): (i64, i64) = conn.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(type = 'folder'), 0) FROM drive_items
-         WHERE parent_id = ?1 AND deleted_at IS NULL AND ancestors_deleted_at IS NULL
-           AND hard_deleted_at IS NULL",
-        [&item.id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
     let is_favorite = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2)",
         [user_id, &item.id],
@@ -240,8 +256,8 @@ pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<Ite
         ancestor_links,
         role,
         nb_accesses,
-        numchild,
-        numchild_folder,
+        numchild: 0,
+        numchild_folder: 0,
         is_favorite,
         caller_is_creator: item.creator.as_ref().is_some_and(|c| c.id == user_id),
     })
