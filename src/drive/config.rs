@@ -187,6 +187,7 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
             // Upstream lets any token reach these two (spec §3.4); the emulator gates them.
             "favorite_list",
             "recents",
+            "download",
         ],
         "item_access" | "item_invitation" => &[
             "list",

@@ -174,6 +174,7 @@ async fn serve(
             "breadcrumb" => navigation::breadcrumb(app, caller, id).await,
             "tree" => navigation::tree(app, caller, id).await,
             "wopi" => navigation::wopi(app, caller, id).await,
+            "download" => return respond(navigation::download(app, caller, id).await),
             "link_configuration" => changes::link_configuration(app, caller, id, headers, body).await,
             "hard_delete" => return respond(changes::hard_delete(app, caller, id).await),
             _ => return respond(changes::favorite(app, caller, id, *method == Method::POST).await),

@@ -147,3 +147,20 @@ pub async fn wopi(app: &AppState, caller: &Caller, id: &str) -> Result<Value, Dr
         "This item does not suport WOPI integration.",
     ))
 }
+
+/// `GET items/{id}/download/` (§1.3): a redirect to the file's media URL.
+pub async fn download(
+    app: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<axum::response::Response, DriveError> {
+    use axum::response::IntoResponse;
+    let Loaded { item, .. } = load(app, caller, id, "download").await?;
+    // Folders and files whose body is not uploaded yet have nothing to download.
+    let url = urls(app).url(&item).ok_or_else(DriveError::not_found)?;
+    Ok((
+        axum::http::StatusCode::FOUND,
+        [(axum::http::header::LOCATION, url)],
+    )
+        .into_response())
+}

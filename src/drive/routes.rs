@@ -157,7 +157,7 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             };
             let endpoint = match action {
                 "upload_ended" | "move" | "restore" | "hard_delete" | "breadcrumb" | "link_configuration"
-                | "favorite" | "tree" | "wopi" => Endpoint::ItemAction((*id).to_owned(), action),
+                | "favorite" | "tree" | "wopi" | "download" => Endpoint::ItemAction((*id).to_owned(), action),
                 _ => Endpoint::NotYet,
             };
             ("items", Some(action), endpoint)

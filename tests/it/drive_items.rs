@@ -1367,3 +1367,31 @@ async fn reset_and_snapshots_cover_drive_items_and_their_bodies() {
         "the body came back with the rows"
     );
 }
+
+#[tokio::test]
+async fn download_redirects_to_the_media_url() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let file = uploaded(&emu, &alice, "d.txt", b"data", "text/plain").await;
+    let id = file["id"].as_str().unwrap();
+    let path = format!("/items/{id}/download/");
+    let (status, _, _) = call(&emu, "GET", &path, Some(&alice), None).await;
+    assert_eq!(status, 404, "nothing to download before upload-ended");
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{id}/upload-ended/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let (status, _, headers) = call(&emu, "GET", &path, Some(&alice), None).await;
+    assert_eq!(status, 302);
+    assert_eq!(
+        headers["location"],
+        format!("{}/media/item/{id}/d.txt", emu.url())
+    );
+    let bob = token(&emu, "bob").await;
+    let (status, _, _) = call(&emu, "GET", &path, Some(&bob), None).await;
+    assert_eq!(status, 403);
+}
