@@ -25,6 +25,18 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the environment block that points a local Docs or Drive at this emulator.
     Env(EnvArgs),
+    /// Play Docs' side of the Docs -> Drive -> S3 flow, step by step (against --url, or an
+    /// ephemeral emulator started in-process).
+    Demo {
+        /// A running emulator; without it the demo starts its own.
+        #[arg(long, env = "LASUITE_EMU_URL")]
+        url: Option<String>,
+        /// Who logs in to Docs.
+        #[arg(long, default_value = "alice")]
+        user: String,
+        #[arg(long, default_value = "alice")]
+        password: String,
+    },
     /// Reset a running emulator to its fixture state.
     Reset(Target),
     /// Download the whole state of a running emulator to one file.

@@ -55,6 +55,7 @@ pub mod clock;
 pub mod config;
 pub mod ctl;
 pub mod db;
+pub mod demo;
 pub mod drive;
 pub mod envblock;
 pub mod error;

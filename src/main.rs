@@ -36,6 +36,13 @@ fn main() -> ExitCode {
             print!("{}", lasuite_emu::envblock::env_block(args.app, &args.url));
             Ok(())
         }
+        Some(Command::Demo { url, user, password }) => runtime
+            .block_on(lasuite_emu::demo::run(lasuite_emu::demo::DemoArgs {
+                url,
+                username: user,
+                password,
+            }))
+            .map_err(|failure| failure.to_string()),
         Some(other) => runtime
             .block_on(lasuite_emu::ctl::run(other))
             .unwrap_or_else(|| Err("unknown command".into())),

@@ -291,3 +291,43 @@ async fn every_control_plane_endpoint_has_a_cli_command() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_plays_docs_side_against_a_running_emulator_and_names_a_failing_step() {
+    let emu = util::start().await;
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    for step in [
+        "authorization code flow",
+        "upload-ended",
+        "media URL",
+        "media-auth",
+        "SigV4 GET",
+    ] {
+        assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
+    }
+    assert!(stdout.contains("Done: "));
+    // The file is really there, for the user the demo logged in.
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let list: Value = util::client()
+        .get(format!("{}/external_api/v1.0/items/", emu.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let workspace = list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["main_workspace"] == true)
+        .unwrap();
+    assert_eq!(workspace["numchild"], 1);
+
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo", "--password", "wrong"]).await;
+    assert!(!ok);
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(stderr.contains("step \"log alice in to Docs"), "{stderr}");
+}
