@@ -241,6 +241,27 @@ pub async fn trashbin(
     page.envelope(count, results, &app.public_url, request_path, query)
 }
 
+/// How a move's transaction ended.
+enum MoveOutcome {
+    Moved,
+    Gone,
+    TargetGone,
+    Cycle,
+}
+
+/// Whether `candidate` is `root` or one of its descendants.
+fn is_in_subtree(candidate: &Item, root: &Item) -> bool {
+    candidate.path == root.path || candidate.path.starts_with(&format!("{}.", root.path))
+}
+
+fn cycle() -> DriveError {
+    DriveError::invalid(
+        "target_item_id",
+        "item_move_target_in_subtree",
+        "An item cannot be moved into itself or one of its descendants.",
+    )
+}
+
 /// `POST items/{id}/move/` (§8.9).
 pub async fn move_item(
     app: &AppState,
@@ -312,24 +333,32 @@ pub async fn move_item(
                 ));
             }
             // Upstream has no cycle check and would corrupt the tree; refused here.
-            if target.path == item.path || target.path.starts_with(&format!("{}.", item.path)) {
-                return Err(DriveError::invalid(
-                    "target_item_id",
-                    "item_move_target_in_subtree",
-                    "An item cannot be moved into itself or one of its descendants.",
-                ));
+            if is_in_subtree(&target, &item) {
+                return Err(cycle());
             }
             Some(target)
         }
         None => None,
     };
     let (user_id, now) = (caller.user.id.clone(), app.clock.now_micros());
-    app.db
+    let moved = app
+        .db
         .write(move |tx| {
-            // Re-read inside the transaction: a concurrent move or delete wins cleanly.
+            // Re-read both inside the transaction: a concurrent move or delete either ran
+            // before (and is seen here) or runs after; a subtree is never half-moved.
             let Some(current) = repo::find_item(tx, &item.id)? else {
-                return Ok(());
+                return Ok(MoveOutcome::Gone);
             };
+            let target = match &target {
+                Some(target) => match repo::find_item(tx, &target.id)? {
+                    Some(fresh) if fresh.ancestors_deleted_at.is_none() => Some(fresh),
+                    _ => return Ok(MoveOutcome::TargetGone),
+                },
+                None => None,
+            };
+            if target.as_ref().is_some_and(|t| is_in_subtree(t, &current)) {
+                return Ok(MoveOutcome::Cycle);
+            }
             repo::move_subtree(tx, &current, target.as_ref())?;
             match &target {
                 Some(_) => repo::set_link(tx, &current.id, None, current.link_role)?,
@@ -343,9 +372,15 @@ pub async fn move_item(
                     }
                 }
             }
-            Ok(())
+            Ok(MoveOutcome::Moved)
         })
         .await?;
+    match moved {
+        MoveOutcome::Moved => {}
+        MoveOutcome::Gone => return Err(DriveError::not_found()),
+        MoveOutcome::TargetGone => return Err(missing()),
+        MoveOutcome::Cycle => return Err(cycle()),
+    }
     Ok(json!({"message": "item moved successfully."}))
 }
 

@@ -729,3 +729,152 @@ async fn itm_61_wopi_answers_that_no_item_supports_it() {
         )
     );
 }
+
+#[tokio::test]
+async fn concurrent_moves_and_deletes_of_one_subtree_leave_it_whole() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (a, b) = (
+        folder(&emu, &alice, None, "a").await,
+        folder(&emu, &alice, None, "b").await,
+    );
+    let moving = folder(&emu, &alice, Some(&a), "moving").await;
+    let mut inside = Vec::new();
+    for i in 0..5 {
+        let child = folder(&emu, &alice, Some(&moving), &format!("c{i}")).await;
+        inside.push(folder(&emu, &alice, Some(&child), "leaf").await);
+        inside.push(child);
+    }
+    let mut tasks = Vec::new();
+    for round in 0..20 {
+        let (emu_url, alice, moving) = (emu.url().to_owned(), alice.clone(), moving.clone());
+        let target = if round % 2 == 0 { b.clone() } else { a.clone() };
+        tasks.push(tokio::spawn(async move {
+            let (path, body) = if round == 13 {
+                (format!("/items/{moving}/"), None)
+            } else {
+                (
+                    format!("/items/{moving}/move/"),
+                    Some(json!({"target_item_id": target})),
+                )
+            };
+            let method = if body.is_some() {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::DELETE
+            };
+            let mut request = client()
+                .request(method, format!("{emu_url}/external_api/v1.0{path}"))
+                .bearer_auth(&alice);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            request.send().await.unwrap().status().as_u16()
+        }));
+    }
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(
+            [200, 204, 403].contains(&status),
+            "an answer, never an error: {status}"
+        );
+    }
+    // Whatever order they ran in, every descendant sits under the moved folder's current path,
+    // at the right depth.
+    let moving_id = moving.clone();
+    let rows: Vec<(String, String, i64)> = emu
+        .app()
+        .db
+        .read(move |conn| {
+            let mut stmt =
+                conn.prepare("SELECT id, path, depth FROM drive_items WHERE path LIKE '%' || ?1 || '%'")?;
+            let rows = stmt
+                .query_map([moving_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+        .unwrap();
+    let (_, root_path, root_depth) = rows.iter().find(|(id, _, _)| *id == moving).cloned().unwrap();
+    assert_eq!(rows.len(), 11, "the folder and its ten descendants");
+    for (id, path, depth) in &rows {
+        assert!(
+            path.starts_with(&root_path),
+            "{id} at {path} is outside {root_path}"
+        );
+        assert!(path.ends_with(id.as_str()));
+        assert_eq!(*depth, i64::try_from(path.split('.').count()).unwrap());
+        assert!(*depth >= root_depth);
+    }
+    assert!(inside.iter().all(|id| rows.iter().any(|(row, _, _)| row == id)));
+}
+
+#[tokio::test]
+async fn oversized_and_non_object_bodies_are_refused_in_the_envelope() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let big = format!(
+        "{{\"type\": \"folder\", \"title\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let answer = client()
+        .post(format!("{}/external_api/v1.0/items/", emu.url()))
+        .bearer_auth(&alice)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["type"], "validation_error");
+    let (status, body, _) = call(&emu, "POST", "/items/", Some(&alice), Some(json!(["folder"]))).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            invalid(
+                "non_field_errors",
+                "invalid",
+                "Invalid data. Expected a dictionary, but got list."
+            )
+        )
+    );
+}
+
+#[tokio::test]
+async fn crossed_concurrent_moves_never_make_a_cycle() {
+    let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (a, b) = (
+        folder(&emu, &alice, None, "a").await,
+        folder(&emu, &alice, None, "b").await,
+    );
+    let mut tasks = Vec::new();
+    for (moved, target) in [(&a, &b), (&b, &a)].repeat(5) {
+        let url = format!("{}/external_api/v1.0/items/{moved}/move/", emu.url());
+        let (alice, target) = (alice.clone(), target.clone());
+        tasks.push(tokio::spawn(async move {
+            let answer = client()
+                .post(url)
+                .bearer_auth(&alice)
+                .json(&json!({"target_item_id": target}))
+                .send()
+                .await
+                .unwrap();
+            answer.status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert!([200, 400].contains(&task.await.unwrap()));
+    }
+    let (_, item_a) = get(&emu, &alice, &format!("/items/{a}/")).await;
+    let (_, item_b) = get(&emu, &alice, &format!("/items/{b}/")).await;
+    let (path_a, path_b) = (item_a["path"].as_str().unwrap(), item_b["path"].as_str().unwrap());
+    assert!(
+        !(path_a.contains(b.as_str()) && path_b.contains(a.as_str())),
+        "a cycle: {path_a} and {path_b}"
+    );
+    assert_eq!(path_a.matches(a.as_str()).count(), 1);
+    assert_eq!(path_b.matches(b.as_str()).count(), 1);
+}
