@@ -283,7 +283,7 @@ async fn login(
         .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
         .collect();
     let html = expect_text(page, 200).await?;
-    let (action, mut fields) = login_form(&html).ok_or("no login form on the login page")?;
+    let (action, mut fields) = html_form(&html, "kc-form-login").ok_or("no login form on the login page")?;
     fields.push(("username".into(), username.into()));
     fields.push(("password".into(), password.into()));
     let mut post = http.post(format!("{url}{action}")).form(&fields);
@@ -311,9 +311,10 @@ async fn login(
     Ok((code, "302 code".to_owned()))
 }
 
-/// The action and hidden fields of the login page's password form (`kc-form-login`).
-fn login_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
-    let at = html.find("id=\"kc-form-login\"")?;
+/// The action and hidden fields of the form with `id` on a page of the login flow (the
+/// password form is `kc-form-login`, as on Keycloak's page).
+pub fn html_form(html: &str, id: &str) -> Option<(String, Vec<(String, String)>)> {
+    let at = html.find(&format!("id=\"{id}\""))?;
     let start = html[..at].rfind("<form")?;
     let form = &html[start..start + html[start..].find("</form>")?];
     let attribute = |tag: &str, name: &str| -> Option<String> {

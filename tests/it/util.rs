@@ -78,36 +78,7 @@ pub fn auth_url(emu: &RunningEmulator, realm: &str, client_id: &str, extra: &[(&
 
 /// The hidden inputs and action of the form with `id` on a login page.
 pub fn form_fields(page: &str, id: &str) -> (String, Vec<(String, String)>) {
-    let start = page.find(&format!("id=\"{id}\"")).expect("form on the page");
-    let form_start = page[..start].rfind("<form").unwrap();
-    let form_end = form_start + page[form_start..].find("</form>").unwrap();
-    let form = &page[form_start..form_end];
-    let action = attr(form, "action").unwrap();
-    let hidden = form
-        .split("<input")
-        .skip(1)
-        .filter(|tag| tag.contains("type=\"hidden\""))
-        .map(|tag| {
-            (
-                unescape(&attr(tag, "name").unwrap()),
-                unescape(&attr(tag, "value").unwrap_or_default()),
-            )
-        })
-        .collect();
-    (unescape(&action), hidden)
-}
-
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    Some(tag[at..at + tag[at..].find('"')?].to_owned())
-}
-
-fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    lasuite_emu::demo::html_form(page, id).expect("form on the page")
 }
 
 /// Submits the login page's password form; returns the emulator's answer.
