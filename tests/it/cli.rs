@@ -331,3 +331,25 @@ async fn the_demo_plays_docs_side_against_a_running_emulator_and_names_a_failing
     assert!(stdout.contains("FAILED"), "{stdout}");
     assert!(stderr.contains("step \"log alice in to Docs"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_demo_names_the_step_a_store_fault_breaks() {
+    let emu = util::start().await;
+    let fault = util::client()
+        .post(format!("{}/_emu/faults", emu.url()))
+        .json(&serde_json::json!({"service": "s3", "method": "PUT", "error": "SlowDown"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fault.status(), 201, "{}", fault.text().await.unwrap());
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("step \"PUT the content to the presigned policy URL\" failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("503") && stderr.contains("SlowDown"),
+        "the store's answer is shown: {stderr}"
+    );
+}
