@@ -17,7 +17,7 @@ use super::repo;
 use super::represent;
 use crate::app::AppState;
 
-const TRASHBIN_CUTOFF_MICROS: i64 = represent::TRASHBIN_CUTOFF_SECS * 1_000_000;
+use super::represent::TRASHBIN_CUTOFF_MICROS;
 
 fn detail(app: &AppState, item: &Item, context: &ItemContext) -> Value {
     represent::item_json(item, context, &urls(app), true)

@@ -16,8 +16,7 @@ use super::represent::{self, Urls};
 use super::templates;
 use crate::app::AppState;
 
-/// Trash cut-off (`TRASHBIN_CUTOFF_DAYS`): past it a deleted item is gone for every purpose.
-const TRASHBIN_CUTOFF_MICROS: i64 = represent::TRASHBIN_CUTOFF_SECS * 1_000_000;
+use super::represent::TRASHBIN_CUTOFF_MICROS;
 const TITLE_MAX: usize = 255;
 /// Where Drive stores bodies, and with which credentials and ACL it presigns uploads.
 pub const BUCKET: &str = "drive-media-storage";

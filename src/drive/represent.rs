@@ -6,8 +6,9 @@ use super::abilities::{self, LinkDefinition};
 use super::files;
 use super::model::{Item, ItemContext, Role};
 
-/// Trash retention (`TRASHBIN_CUTOFF_DAYS`), used for `hard_delete_at`.
-pub const TRASHBIN_CUTOFF_SECS: i64 = 30 * 24 * 3600;
+/// Trash retention (`TRASHBIN_CUTOFF_DAYS`): `hard_delete_at`, and past it a deleted item is
+/// gone for every purpose.
+pub const TRASHBIN_CUTOFF_MICROS: i64 = 30 * 24 * 3600 * 1_000_000;
 
 /// Django REST framework's datetime: UTC, `Z`, microseconds only when non-zero.
 pub fn timestamp(micros: i64) -> String {
@@ -39,18 +40,10 @@ fn iso(micros: i64) -> String {
     }
 }
 
-/// Percent-encodes an object key for a media URL, keeping `/` (Python's `quote`).
+/// Percent-encodes an object key for a media URL, keeping `/`: Python's `quote` upstream, which
+/// keeps the same characters as AWS's URI encoding.
 pub fn quote_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for byte in key.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    crate::s3::presign::uri_encode(key, true)
 }
 
 /// Where the emulator serves item bodies and writes links (its public URL).
@@ -120,7 +113,7 @@ fn common(item: &Item, context: &ItemContext, urls: &Urls<'_>) -> Map<String, Va
         "main_workspace": item.main_workspace,
         "size": item.size,
         "description": item.description,
-        "hard_delete_at": item.deleted_at.map(|at| python_isoformat(at + TRASHBIN_CUTOFF_SECS * 1_000_000)),
+        "hard_delete_at": item.deleted_at.map(|at| python_isoformat(at + TRASHBIN_CUTOFF_MICROS)),
     });
     match json {
         Value::Object(map) => map,

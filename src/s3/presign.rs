@@ -217,7 +217,7 @@ fn object_location(endpoint: &str, bucket: &str, key: &str) -> (String, String, 
 
 /// AWS URI encoding: unreserved `A-Za-z0-9-._~` kept, `/` kept in paths, every other byte of
 /// the UTF-8 text as upper-case `%XX` (botocore: `quote(safe="/~")` for keys, `"-_.~"` in queries).
-fn uri_encode(text: &str, keep_slash: bool) -> String {
+pub fn uri_encode(text: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, error, folder, invalid, token};
+use crate::driveutil::{call, error, folder, invalid, token, upload_file};
 use crate::util::{self, client};
 
 async fn get(emu: &lasuite_emu::RunningEmulator, token: &str, path: &str) -> (u16, Value) {
@@ -180,31 +180,8 @@ async fn ext_14_itm_41_itm_45_itm_44_itm_43_delete_trash_restore_and_hard_delete
 async fn hard_delete_purges_the_stored_objects() {
     let emu = util::start().await;
     let alice = token(&emu, "alice").await;
-    let (_, file, _) = call(
-        &emu,
-        "POST",
-        "/items/",
-        Some(&alice),
-        Some(json!({"type": "file", "filename": "a.txt"})),
-    )
-    .await;
+    let file = upload_file(&emu, &alice, "/items/", "a.txt", "abc").await;
     let id = file["id"].as_str().unwrap();
-    let put = client()
-        .put(file["policy"].as_str().unwrap())
-        .header("x-amz-acl", "private")
-        .body("abc")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    call(
-        &emu,
-        "POST",
-        &format!("/items/{id}/upload-ended/"),
-        Some(&alice),
-        None,
-    )
-    .await;
     call(&emu, "DELETE", &format!("/items/{id}/"), Some(&alice), None).await;
     let key = format!("item/{id}/a.txt");
     assert!(

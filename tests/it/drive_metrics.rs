@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error};
+use crate::driveutil::{API, call, error, token, upload_file};
 use crate::util::{self, client};
 
 const FIXTURE: &str = r#"
@@ -38,32 +38,8 @@ async fn usage(emu: &lasuite_emu::RunningEmulator, query: &str, key: Option<&str
 
 /// Makes `user` a Drive user holding one uploaded file of `size` bytes.
 async fn store(emu: &lasuite_emu::RunningEmulator, user: &str, size: usize) {
-    let token = emu.mint_token("docs", user).await.unwrap().access_token;
-    let (_, file, _) = call(
-        emu,
-        "POST",
-        "/items/",
-        Some(&token),
-        Some(json!({"type": "file", "filename": "f.txt"})),
-    )
-    .await;
-    let put = client()
-        .put(file["policy"].as_str().unwrap())
-        .header("x-amz-acl", "private")
-        .body("a".repeat(size))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    let (status, _, _) = call(
-        emu,
-        "POST",
-        &format!("/items/{}/upload-ended/", file["id"].as_str().unwrap()),
-        Some(&token),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let token = token(emu, user).await;
+    upload_file(emu, &token, "/items/", "f.txt", "a".repeat(size)).await;
 }
 
 #[tokio::test]

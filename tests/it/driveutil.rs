@@ -80,3 +80,33 @@ pub async fn folder(
     let item = create(emu, token, &path, json!({"type": "folder", "title": title})).await;
     item["id"].as_str().unwrap().to_owned()
 }
+
+/// A file created in `collection` (`/items/` or `/items/{id}/children/`), its body PUT to the
+/// presigned policy and the upload ended: the creation answer.
+pub async fn upload_file(
+    emu: &lasuite_emu::RunningEmulator,
+    token: &str,
+    collection: &str,
+    filename: &str,
+    body: impl Into<reqwest::Body>,
+) -> Value {
+    let file = create(
+        emu,
+        token,
+        collection,
+        json!({"type": "file", "filename": filename}),
+    )
+    .await;
+    let put = client()
+        .put(file["policy"].as_str().unwrap())
+        .header("x-amz-acl", "private")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    let ended = format!("/items/{}/upload-ended/", file["id"].as_str().unwrap());
+    let (status, answer, _) = call(emu, "POST", &ended, Some(token), None).await;
+    assert_eq!(status, 200, "{answer}");
+    file
+}
