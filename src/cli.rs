@@ -339,6 +339,11 @@ pub struct EnvArgs {
     /// Public base URL of the emulator.
     #[arg(long, env = "LASUITE_EMU_URL", default_value = "http://127.0.0.1:8990")]
     pub url: String,
+    /// Where the browser reaches the app (its front end): the login and logout redirects land
+    /// there and its host may receive them. Default: upstream's dev front end,
+    /// http://localhost:3000 for docs, http://localhost:3001 for drive.
+    #[arg(long)]
+    pub app_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -7,15 +7,30 @@ const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
 /// A fixed, public Fernet key: fine for a local emulator, never for anything shared.
 const DEV_FERNET_KEY: &str = "BI89SYxWLkgZ6FApEF7soEeTBqDaACwKk9zVVGkr9gY=";
 
-/// The block for `app`, with every URL on `url` (the emulator's public URL).
-pub fn env_block(app: App, url: &str) -> String {
+/// The block for `app`, with every emulator URL on `url` (the emulator's public URL) and the
+/// login/logout redirects on `app_url` (upstream's dev front end when `None`).
+pub fn env_block(app: App, url: &str, app_url: Option<&str>) -> String {
     let url = url.trim_end_matches('/');
     let iss = format!("{url}/realms/lasuite");
     let oidc = format!("{iss}/protocol/openid-connect");
-    let (client, backend, frontend, bucket) = match app {
-        App::Docs => ("docs", "localhost:8071", "localhost:3000", "docs-media-storage"),
-        App::Drive => ("drive", "localhost:8072", "localhost:3001", "drive-media-storage"),
+    let (client, backend, default_front, bucket) = match app {
+        App::Docs => (
+            "docs",
+            "localhost:8071",
+            "http://localhost:3000",
+            "docs-media-storage",
+        ),
+        App::Drive => (
+            "drive",
+            "localhost:8072",
+            "http://localhost:3001",
+            "drive-media-storage",
+        ),
     };
+    let front = app_url.unwrap_or(default_front).trim_end_matches('/');
+    // mozilla-django-oidc compares `next` URLs with host:port, without the scheme.
+    let front_host = front.split_once("://").map_or(front, |(_, rest)| rest);
+    let front_host = front_host.split('/').next().unwrap_or(front_host);
     let mut out = format!(
         "# --- OIDC login ({client} as relying party), lasuite-emu at {url} ---
 OIDC_OP_AUTHORIZATION_ENDPOINT={oidc}/auth
@@ -28,15 +43,15 @@ OIDC_RP_CLIENT_SECRET={SECRET}
 OIDC_RP_SIGN_ALGO=RS256
 OIDC_RP_SCOPES=\"openid email\"
 OIDC_AUTH_REQUEST_EXTRA_PARAMS={{\"acr_values\": \"eidas1\"}}
-OIDC_REDIRECT_ALLOWED_HOSTS=\"{frontend},{backend}\"
+OIDC_REDIRECT_ALLOWED_HOSTS=\"{front_host},{backend}\"
 OIDC_USERINFO_FULLNAME_FIELDS=\"first_name,last_name\"
 OIDC_USERINFO_SHORTNAME_FIELD=first_name
 # Note the DJANGO_ prefix (these settings are declared without environ_prefix=None)
 DJANGO_OIDC_CREATE_USER=True
 DJANGO_OIDC_OP_USER_ENDPOINT_FORMAT=AUTO
-LOGIN_REDIRECT_URL=http://{frontend}
-LOGIN_REDIRECT_URL_FAILURE=http://{frontend}
-LOGOUT_REDIRECT_URL=http://{frontend}
+LOGIN_REDIRECT_URL={front}
+LOGIN_REDIRECT_URL_FAILURE={front}
+LOGOUT_REDIRECT_URL={front}
 OIDC_TIMEOUT=3
 OIDC_VERIFY_SSL=False
 "
@@ -100,7 +115,7 @@ mod tests {
 
     #[test]
     fn drive_block_points_everything_at_the_url() {
-        let block = env_block(App::Drive, "http://localhost:8990/");
+        let block = env_block(App::Drive, "http://localhost:8990/", None);
         assert!(block.contains("OIDC_OP_URL=http://localhost:8990/realms/lasuite\n"));
         assert!(block.contains("OIDC_RS_ALLOWED_AUDIENCES=docs\n"));
         assert!(block.contains("AWS_S3_ENDPOINT_URL=http://localhost:8990\n"));
@@ -109,8 +124,17 @@ mod tests {
 
     #[test]
     fn docs_block_stores_tokens() {
-        let block = env_block(App::Docs, "http://127.0.0.1:8990");
+        let block = env_block(App::Docs, "http://127.0.0.1:8990", None);
         assert!(block.contains("OIDC_RP_CLIENT_ID=docs\n"));
         assert!(block.contains("OIDC_STORE_REFRESH_TOKEN=True\n"));
+        assert!(block.contains("LOGIN_REDIRECT_URL=http://localhost:3000\n"));
+    }
+
+    #[test]
+    fn app_url_moves_the_redirects_and_the_allowed_host() {
+        let block = env_block(App::Docs, "http://127.0.0.1:8990", Some("http://localhost:4711/"));
+        assert!(block.contains("OIDC_REDIRECT_ALLOWED_HOSTS=\"localhost:4711,localhost:8071\"\n"));
+        assert!(block.contains("LOGIN_REDIRECT_URL=http://localhost:4711\n"));
+        assert!(block.contains("LOGOUT_REDIRECT_URL=http://localhost:4711\n"));
     }
 }

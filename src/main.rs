@@ -33,7 +33,10 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
         Some(Command::Token(args)) => runtime.block_on(token(args)),
         Some(Command::Env(args)) => {
-            print!("{}", lasuite_emu::envblock::env_block(args.app, &args.url));
+            print!(
+                "{}",
+                lasuite_emu::envblock::env_block(args.app, &args.url, args.app_url.as_deref())
+            );
             Ok(())
         }
         Some(Command::Demo { url, user, password }) => runtime

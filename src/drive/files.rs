@@ -330,6 +330,25 @@ fn sniff(b: &[u8]) -> &str {
     if let Some((_, mimetype)) = PREFIXES.iter().find(|(sig, _)| b.starts_with(sig)) {
         return mimetype;
     }
+    // Programs: what an upload allow-list is there to stop.
+    if at(0, b"\x7fELF") && b.len() >= 18 {
+        let kind = if b[5] == 2 { [b[17], b[16]] } else { [b[16], b[17]] };
+        return match u16::from_le_bytes(kind) {
+            1 => "application/x-object",
+            2 => "application/x-executable",
+            3 => "application/x-sharedlib",
+            4 => "application/x-coredump",
+            _ => "application/octet-stream",
+        };
+    }
+    if at(0, b"MZ") {
+        let pe = le32(0x3c).is_some_and(|offset| at(offset as usize, b"PE\0\0"));
+        return if pe {
+            "application/vnd.microsoft.portable-executable"
+        } else {
+            "application/x-dosexec"
+        };
+    }
     if at(0, b"\x89PNG\r\n\x1a\n") && at(12, b"IHDR") {
         return "image/png";
     }
@@ -674,6 +693,17 @@ mod tests {
     }
 
     #[test]
+    fn sniff_names_windows_programs_by_their_pe_header() {
+        let mut pe = b"MZ\x90\0".to_vec();
+        pe.resize(0x80, 0);
+        pe[0x3c] = 0x40;
+        pe[0x40..0x44].copy_from_slice(b"PE\0\0");
+        assert_eq!(sniff(&pe), "application/vnd.microsoft.portable-executable");
+        assert!(!crate::drive::upload::mimetype_allowed(sniff(&pe)));
+        assert!(!crate::drive::upload::mimetype_allowed("application/x-dosexec"));
+    }
+
+    #[test]
     fn sniff_recognises_common_formats() {
         for (head, expected) in [
             (&b"\xff\xd8\xff\xe0\0\x10JFIF"[..], "image/jpeg"),
@@ -689,6 +719,9 @@ mod tests {
             (b"7z\xbc\xaf\x27\x1c\0\x04", "application/x-7z-compressed"),
             (b"Rar!\x1a\x07\x01\0", "application/x-rar"),
             (b"BZh91AY", "application/x-bzip2"),
+            (b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0", "application/x-executable"),
+            (b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0", "application/x-sharedlib"),
+            (b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0", "application/x-dosexec"),
             (b"ID3\x04\0\0\0\0\0\x04\0\0\0\0\xff\xfb\x90\x64\0\0", "audio/mpeg"),
             (b"ID3\x04\0\0\0\0\0\x04\0\0\0\0fLaC\0\0\0\x22", "audio/flac"),
             (b"ID3\x03\0\0\0\0\x0a\0TIT2", "application/octet-stream"),

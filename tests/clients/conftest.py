@@ -356,3 +356,44 @@ def docs_s3(s3_endpoint):
     from s3util import DOCS_CREDS, DOCS_REGION, make_client
 
     return make_client(s3_endpoint, DOCS_CREDS, DOCS_REGION)
+
+
+# --------------------------------------------------------------------------------------------
+# The stand-in apps (apps/): a Docs-like and a Drive-like Django app as processes, configured
+# only from the emulator's env blocks, against an emulator of their own (their tests move its
+# clock and revoke tokens).
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def standin_emulator(tmp_path_factory) -> Emulator:
+    proc = EmulatorProcess(tmp_path_factory.mktemp("emu-standins"))
+    emu = proc.start()
+    try:
+        yield emu
+    finally:
+        proc.stop()
+
+
+def _standin(name, emulator, tmp_path_factory):
+    import standins
+
+    try:
+        app = standins.start(name, emulator.url, tmp_path_factory.mktemp(f"{name}-app"))
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    return app
+
+
+@pytest.fixture(scope="session")
+def docs_app(standin_emulator, tmp_path_factory):
+    app = _standin("docs", standin_emulator, tmp_path_factory)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def drive_app(standin_emulator, tmp_path_factory):
+    app = _standin("drive", standin_emulator, tmp_path_factory)
+    yield app
+    app.stop()

@@ -7,7 +7,6 @@ from . import views
 urlpatterns = [
     path("api/v1.0/", include("lasuite.oidc_login.urls")),
     path("api/v1.0/session-tokens/", views.session_tokens, name="session_tokens"),
-    path("api/v1.0/docs-to-drive/", views.docs_to_drive, name="docs_to_drive"),
     path("external_api/v1.0/users/me/", views.ExternalMeView.as_view(), name="external_me"),
     path("ok/", views.landing),
     path("failed/", views.landing),
