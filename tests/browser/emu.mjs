@@ -116,8 +116,61 @@ export async function startCallbackServer() {
 }
 
 /**
+ * Start the two stand-in Django apps of tests/clients (a Docs-like and a Drive-like app, each
+ * configured only from `lasuite-emu env docs|drive`) against `emu`, with the real-client
+ * suite's virtualenv (tests/clients/run.sh creates it). Returns { docs, drive, stop() } where
+ * docs and drive are the apps' URLs (http://localhost:PORT).
+ */
+export async function startStandIns(emu) {
+  const clients = path.join(REPO, 'tests', 'clients');
+  const python = path.join(clients, '.venv', 'bin', 'python');
+  if (!fs.existsSync(python)) {
+    throw new Error(`${python} not found: run tests/clients/run.sh once to create the virtualenv`);
+  }
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-standins-'));
+  const logFd = fs.openSync(path.join(ARTIFACTS, 'standins.log'), 'w');
+  const proc = spawn(python, ['standins.py', '--emulator', emu.url, '--workdir', workdir], {
+    cwd: clients,
+    stdio: ['ignore', 'pipe', logFd],
+    env: { ...process.env, LASUITE_EMU_BIN: EMU_BIN },
+  });
+  fs.closeSync(logFd);
+  let exited = null;
+  proc.on('exit', (code, signal) => { exited = { code, signal }; });
+  const urls = {};
+  let buffered = '';
+  proc.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    for (const line of buffered.split('\n').slice(0, -1)) {
+      const [name, url] = line.trim().split(' ');
+      if (name && url) urls[name] = url;
+    }
+    buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
+  });
+  const stop = async () => {
+    if (!exited) proc.kill('SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while (!exited && Date.now() < deadline) await sleep(50);
+    if (!exited) proc.kill('SIGKILL');
+    fs.rmSync(workdir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  while (!(urls.docs && urls.drive)) {
+    if (exited || Date.now() > deadline) {
+      await stop();
+      const log = fs.readFileSync(path.join(ARTIFACTS, 'standins.log'), 'utf8').slice(-3000);
+      throw new Error(`stand-in apps did not start (exit: ${JSON.stringify(exited)}); log tail:\n${log}`);
+    }
+    await sleep(100);
+  }
+  return { docs: urls.docs, drive: urls.drive, stop };
+}
+
+/**
  * Launch headless Debian Chromium; Playwright gives it a fresh temporary profile.
- * callbackPort: the port of startCallbackServer(), which localhost:8071 is mapped to.
+ * callbackPort: the port of startCallbackServer(), which localhost:8071 is mapped to (none
+ * when the test has real apps to come back to).
  */
 export async function launchBrowser(callbackPort) {
   if (!fs.existsSync(CHROMIUM)) {
@@ -136,7 +189,7 @@ export async function launchBrowser(callbackPort) {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--host-resolver-rules=MAP ${new URL(RP_ORIGIN).host} 127.0.0.1:${callbackPort}`,
+      ...(callbackPort ? [`--host-resolver-rules=MAP ${new URL(RP_ORIGIN).host} 127.0.0.1:${callbackPort}`] : []),
     ],
   });
 }
