@@ -26,7 +26,7 @@ pub enum Command {
     /// Print the environment block that points a local Docs or Drive at this emulator.
     Env(EnvArgs),
     /// Play Docs' side of the Docs -> Drive -> S3 flow, step by step (against --url, or an
-    /// ephemeral emulator started in-process).
+    /// ephemeral emulator started in-process); --fault breaks it on purpose at one point.
     Demo {
         /// A running emulator; without it the demo starts its own.
         #[arg(long, env = "LASUITE_EMU_URL")]
@@ -36,6 +36,13 @@ pub enum Command {
         user: String,
         #[arg(long, default_value = "alice")]
         password: String,
+        /// Inject this fault, show the failing step's status and error, and exit non-zero.
+        #[arg(long, value_enum)]
+        fault: Option<crate::demo::Fault>,
+        /// The running emulator's admin key, if it has one (`--fault expired-url` moves its
+        /// clock through the control plane).
+        #[arg(long, env = "LASUITE_EMU_ADMIN_KEY")]
+        admin_key: Option<String>,
     },
     /// Reset a running emulator to its fixture state.
     Reset(Target),

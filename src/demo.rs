@@ -1,10 +1,12 @@
 //! `lasuite-emu demo`: plays Docs' side of the Docs -> Drive -> S3 integration, the resource
 //! client code Docs lacks, step by step against an emulator (one it starts in-process when no
 //! `--url` is given). Each step prints its status and time; the first failure names the step
-//! and ends the demo with a non-zero exit.
+//! and ends the demo with a non-zero exit. `--fault` breaks the flow on purpose at one point,
+//! the way it breaks in real life, to show what the client sees there.
 
 use std::time::Instant;
 
+use clap::ValueEnum as _;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
@@ -13,6 +15,28 @@ const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
 const REDIRECT_URI: &str = "http://localhost:3000/api/v1.0/callback/";
 const BUCKET: &str = "drive-media-storage";
 const CONTENT: &[u8] = b"Hello from lasuite-emu: Docs stored this file in Drive, and Drive in S3.\n";
+/// What `--fault disallowed-type` uploads under the same `.txt` name: Drive sniffs `text/html`,
+/// which its `FILE_MIMETYPE_ALLOWED` lacks (a `.exe` name would be refused earlier, at create).
+const HTML: &[u8] = b"<!DOCTYPE html>\n<html><body><p>Not plain text after all.</p></body></html>\n";
+/// The marker of a line that injects (or undoes) a fault, in place of a step number.
+const FAULT_MARK: &str = " !.";
+
+/// A fault `lasuite-emu demo --fault` injects; the demo then fails at the step it breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// Move the emulator's clock past the upload policy's expiry before the PUT: S3 answers
+    /// 403 AccessDenied.
+    ExpiredUrl,
+    /// Revoke the access token at the revocation endpoint after the workspace lookup: Drive
+    /// answers 401 to the create.
+    RevokedToken,
+    /// Upload an HTML page under the file's .txt name: upload-ended answers 400
+    /// file_type_not_allowed and the file is gone.
+    DisallowedType,
+    /// Skip the PUT: upload-ended finds no object and answers 400 item_upload_object_missing
+    /// (upstream: 500).
+    NoUpload,
+}
 
 /// Who the demo logs in as, and where.
 #[derive(Debug, Clone)]
@@ -20,6 +44,9 @@ pub struct DemoArgs {
     pub url: Option<String>,
     pub username: String,
     pub password: String,
+    pub fault: Option<Fault>,
+    /// The control plane's key, for the faults that use it against a `--url` that has one.
+    pub admin_key: Option<String>,
 }
 
 /// A failed step: its name and what went wrong.
@@ -69,27 +96,80 @@ struct Demo {
     number: usize,
 }
 
+/// Why a step failed: `summary` (status and error code) ends the step's line, `detail` (the
+/// error's text) follows under it, `reason` is the final message.
+struct Problem {
+    summary: String,
+    detail: Option<String>,
+    reason: String,
+}
+
+impl From<String> for Problem {
+    fn from(reason: String) -> Self {
+        Self {
+            summary: String::new(),
+            detail: None,
+            reason,
+        }
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(reason: &str) -> Self {
+        reason.to_owned().into()
+    }
+}
+
+/// What a step yields: its value and a short status text, or why it failed.
+type Outcome<T> = Result<(T, String), Problem>;
+
 impl Demo {
-    /// Times one step and prints it; `Ok` carries the step's value and a short status text.
+    /// Times one numbered step and prints it.
     async fn step<T>(
         &mut self,
         name: &str,
-        work: impl std::future::Future<Output = Result<(T, String), String>>,
+        work: impl std::future::Future<Output = Outcome<T>>,
     ) -> Result<T, StepFailure> {
         self.number += 1;
+        let mark = format!("{:>2}.", self.number);
+        self.run(&mark, name.to_owned(), work).await
+    }
+
+    /// Times and prints a step that injects (or undoes) a fault; it takes no number.
+    async fn fault<T>(
+        &mut self,
+        name: &str,
+        work: impl std::future::Future<Output = Outcome<T>>,
+    ) -> Result<T, StepFailure> {
+        self.run(FAULT_MARK, name.to_owned(), work).await
+    }
+
+    async fn run<T>(
+        &mut self,
+        mark: &str,
+        name: String,
+        work: impl std::future::Future<Output = Outcome<T>>,
+    ) -> Result<T, StepFailure> {
         let started = Instant::now();
         let outcome = work.await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match outcome {
             Ok((value, status)) => {
-                println!("{:>2}. {name:<58} {status:<22} {ms:>7.1} ms", self.number);
+                println!("{mark} {name:<58} {status:<22} {ms:>7.1} ms");
                 Ok(value)
             }
-            Err(reason) => {
-                println!("{:>2}. {name:<58} FAILED", self.number);
+            Err(problem) => {
+                let summary = &problem.summary;
+                println!(
+                    "{mark} {name:<58} FAILED{}{summary}",
+                    if summary.is_empty() { "" } else { " " }
+                );
+                if let Some(detail) = &problem.detail {
+                    println!("    {detail}");
+                }
                 Err(StepFailure {
-                    step: name.to_owned(),
-                    reason,
+                    step: name,
+                    reason: problem.reason,
                 })
             }
         }
@@ -99,6 +179,7 @@ impl Demo {
         let (url, http) = (self.url.clone(), self.http.clone());
         let oidc = format!("{url}/realms/lasuite/protocol/openid-connect");
         let api = format!("{url}/external_api/v1.0");
+        let fault = args.fault;
 
         let code = self
             .step(
@@ -150,6 +231,25 @@ impl Demo {
                 Ok((id, "201 created a root".to_owned()))
             })
             .await?;
+        if fault == Some(Fault::RevokedToken) {
+            // What a client's logout does (RFC 7009), with the client's own credentials.
+            self.fault("inject fault: revoke the access token (POST revoke)", async {
+                let answer = http
+                    .post(format!("{oidc}/revoke"))
+                    .form(&[
+                        ("token", token.as_str()),
+                        ("token_type_hint", "access_token"),
+                        ("client_id", CLIENT),
+                        ("client_secret", SECRET),
+                    ])
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                expect_status(answer, 200).await?;
+                Ok(((), "200 revoked".to_owned()))
+            })
+            .await?;
+        }
         let file: Value = self
             .step("create a file in it (POST children/)", async {
                 let answer = http
@@ -164,19 +264,59 @@ impl Demo {
             .await?;
         let id = file["id"].as_str().unwrap_or_default().to_owned();
         let policy = file["policy"].as_str().unwrap_or_default().to_owned();
-        self.step("PUT the content to the presigned policy URL", async {
-            let answer = http
+        let put = |content: &'static [u8]| {
+            let request = http
                 .put(&policy)
                 .header("x-amz-acl", "private")
                 .header("content-type", "text/plain")
-                .body(CONTENT)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            expect_status(answer, 200).await?;
-            Ok(((), format!("200 {} bytes", CONTENT.len())))
-        })
-        .await?;
+                .body(content);
+            async move {
+                let answer = request.send().await.map_err(|e| e.to_string())?;
+                expect_status(answer, 200).await?;
+                Ok(((), format!("200 {} bytes", content.len())))
+            }
+        };
+        match fault {
+            Some(Fault::NoUpload) => {
+                self.fault("inject fault: skip the PUT to the presigned policy URL", async {
+                    Ok(((), "skipped".to_owned()))
+                })
+                .await?;
+            }
+            Some(Fault::DisallowedType) => {
+                self.fault("inject fault: PUT an HTML page under the .txt name", put(HTML))
+                    .await?;
+            }
+            Some(Fault::ExpiredUrl) => {
+                let secs = self
+                    .fault("inject fault: move the clock past the policy's expiry", async {
+                        let expires = url::Url::parse(&policy)
+                            .map_err(|e| format!("the policy URL: {e}"))?
+                            .query_pairs()
+                            .find(|(k, _)| k == "X-Amz-Expires")
+                            .and_then(|(_, v)| v.parse::<i64>().ok())
+                            .ok_or("the policy URL has no X-Amz-Expires")?;
+                        let secs = expires + 60;
+                        move_clock(&http, &url, secs, args.admin_key.as_deref()).await?;
+                        Ok((secs, format!("200 clock +{secs} s")))
+                    })
+                    .await?;
+                let failed = self
+                    .step("PUT the content to the presigned policy URL", put(CONTENT))
+                    .await;
+                // Put the clock back: the emulator may be shared, and its tokens live on.
+                self.fault("undo the fault: move the clock back", async {
+                    move_clock(&http, &url, -secs, args.admin_key.as_deref()).await?;
+                    Ok(((), format!("200 clock -{secs} s")))
+                })
+                .await?;
+                failed?;
+            }
+            Some(Fault::RevokedToken) | None => {
+                self.step("PUT the content to the presigned policy URL", put(CONTENT))
+                    .await?;
+            }
+        }
         let item: Value = self
             .step("tell Drive the upload ended (upload-ended/)", async {
                 let answer = http
@@ -207,7 +347,7 @@ impl Demo {
                 .await
                 .map_err(|e| e.to_string())?;
             if auth.status() != 200 {
-                return Err(format!("media-auth answered {}", auth.status()));
+                return Err(format!("media-auth answered {}", auth.status()).into());
             }
             let mut request = http.get(format!(
                 "{url}/{BUCKET}/{}",
@@ -249,9 +389,35 @@ impl Demo {
             Ok(((), "200 same bytes".to_owned()))
         })
         .await?;
+        if let Some(fault) = fault {
+            // The fault should have stopped the flow: an emulator that lets it through is wrong.
+            let name = fault.to_possible_value().map(|v| v.get_name().to_owned());
+            return Err(StepFailure {
+                step: format!("--fault {}", name.unwrap_or_default()),
+                reason: "every step went through despite the fault".into(),
+            });
+        }
         println!("\nDone: {url}/media/{key} holds the file, stored in bucket {BUCKET}.");
         Ok(())
     }
+}
+
+/// Moves the emulator's clock by `secs` through the control plane (`POST /_emu/clock`).
+async fn move_clock(
+    http: &reqwest::Client,
+    url: &str,
+    secs: i64,
+    admin_key: Option<&str>,
+) -> Result<(), Problem> {
+    let mut request = http
+        .post(format!("{url}/_emu/clock"))
+        .json(&json!({ "advance": secs }));
+    if let Some(key) = admin_key {
+        request = request.bearer_auth(key);
+    }
+    let answer = request.send().await.map_err(|e| e.to_string())?;
+    expect_status(answer, 200).await?;
+    Ok(())
 }
 
 /// The authorization-code flow as a browser plays it: open the authorization URL, post the
@@ -262,7 +428,7 @@ async fn login(
     oidc: &str,
     username: &str,
     password: &str,
-) -> Result<(String, String), String> {
+) -> Outcome<String> {
     let page = http
         .get(format!("{oidc}/auth"))
         .query(&[
@@ -292,10 +458,7 @@ async fn login(
     }
     let answer = post.send().await.map_err(|e| e.to_string())?;
     if answer.status() != 302 {
-        return Err(format!(
-            "the login form answered {} (wrong password?)",
-            answer.status()
-        ));
+        return Err(format!("the login form answered {} (wrong password?)", answer.status()).into());
     }
     let location = answer
         .headers()
@@ -344,32 +507,59 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn expect_status(answer: reqwest::Response, status: u16) -> Result<reqwest::Response, String> {
+async fn expect_status(answer: reqwest::Response, status: u16) -> Result<reqwest::Response, Problem> {
     if answer.status().as_u16() == status {
         return Ok(answer);
     }
     let got = answer.status();
     let body = answer.text().await.unwrap_or_default();
-    Err(format!(
-        "expected {status}, got {got}: {}",
-        body.chars().take(300).collect::<String>()
-    ))
+    let (code, detail) = error_of(&body);
+    Err(Problem {
+        summary: format!("{} {}", got.as_u16(), code.unwrap_or_default())
+            .trim_end()
+            .to_owned(),
+        detail,
+        reason: format!(
+            "expected {status}, got {got}: {}",
+            body.chars().take(300).collect::<String>()
+        ),
+    })
 }
 
-async fn expect(answer: reqwest::Response, status: u16) -> Result<Value, String> {
+/// The code and text of an error body in the wire format of each service: Drive's envelope
+/// `{"type","errors":[{"code","detail","attr"}]}`, OAuth's `{"error","error_description"}`,
+/// S3's `<Error><Code>..</Code><Message>..</Message>`.
+fn error_of(body: &str) -> (Option<String>, Option<String>) {
+    if let Ok(json) = serde_json::from_str::<Value>(body) {
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        if let Some(error) = json["errors"].get(0) {
+            let detail = text(&error["detail"]).map(|detail| match error["attr"].as_str() {
+                Some(attr) => format!("{detail} (on {attr})"),
+                None => detail,
+            });
+            return (text(&error["code"]), detail);
+        }
+        return (text(&json["error"]), text(&json["error_description"]));
+    }
+    let element = |name: &str| {
+        let from = body.find(&format!("<{name}>"))? + name.len() + 2;
+        let to = from + body[from..].find(&format!("</{name}>"))?;
+        Some(unescape(&body[from..to]))
+    };
+    (element("Code"), element("Message"))
+}
+
+async fn expect(answer: reqwest::Response, status: u16) -> Result<Value, Problem> {
     let answer = expect_status(answer, status).await?;
-    answer.json().await.map_err(|e| format!("not JSON: {e}"))
+    Ok(answer.json().await.map_err(|e| format!("not JSON: {e}"))?)
 }
 
-async fn expect_text(answer: reqwest::Response, status: u16) -> Result<String, String> {
-    expect_status(answer, status)
-        .await?
-        .text()
-        .await
-        .map_err(|e| e.to_string())
+async fn expect_text(answer: reqwest::Response, status: u16) -> Result<String, Problem> {
+    let answer = expect_status(answer, status).await?;
+    Ok(answer.text().await.map_err(|e| e.to_string())?)
 }
 
-async fn expect_body(answer: reqwest::Response, status: u16) -> Result<Vec<u8>, String> {
+async fn expect_body(answer: reqwest::Response, status: u16) -> Result<Vec<u8>, Problem> {
     let answer = expect_status(answer, status).await?;
     Ok(answer.bytes().await.map_err(|e| e.to_string())?.to_vec())
 }

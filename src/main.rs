@@ -39,11 +39,19 @@ fn main() -> ExitCode {
             );
             Ok(())
         }
-        Some(Command::Demo { url, user, password }) => runtime
+        Some(Command::Demo {
+            url,
+            user,
+            password,
+            fault,
+            admin_key,
+        }) => runtime
             .block_on(lasuite_emu::demo::run(lasuite_emu::demo::DemoArgs {
                 url,
                 username: user,
                 password,
+                fault,
+                admin_key,
             }))
             .map_err(|failure| failure.to_string()),
         Some(other) => runtime

@@ -353,3 +353,156 @@ async fn the_demo_names_the_step_a_store_fault_breaks() {
         "the store's answer is shown: {stderr}"
     );
 }
+
+/// Runs `demo --fault <fault>` against `emu`; asserts it fails at `step` with `summary` (status
+/// and error code) on the step's line; returns (stdout, stderr).
+async fn demo_fault(
+    emu: &lasuite_emu::RunningEmulator,
+    fault: &str,
+    injected: &str,
+    step: &str,
+    summary: &str,
+) -> (String, String) {
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo", "--fault", fault]).await;
+    assert!(!ok, "{fault}: the demo must fail\n{stdout}");
+    assert!(
+        stdout.contains(&format!(" !. inject fault: {injected}")),
+        "{fault}: the injected fault is marked\n{stdout}"
+    );
+    let failed = stdout
+        .lines()
+        .find(|line| line.contains("FAILED"))
+        .unwrap_or_else(|| panic!("{fault}: no FAILED line\n{stdout}"));
+    assert!(
+        failed.contains(step) && failed.contains(&format!("FAILED {summary}")),
+        "{fault}: {failed}"
+    );
+    assert!(
+        stderr.contains(&format!("step \"{step}\" failed")),
+        "{fault}: {stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// How many children alice's main workspace has, pending uploads included (its `numchild`;
+/// listings leave pending files out).
+async fn alice_workspace_numchild(emu: &lasuite_emu::RunningEmulator) -> Value {
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let list: Value = util::client()
+        .get(format!("{}/external_api/v1.0/items/", emu.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["main_workspace"] == true)
+        .unwrap()["numchild"]
+        .clone()
+}
+
+#[tokio::test]
+async fn demo_fault_expired_url_fails_the_put_with_access_denied_and_puts_the_clock_back() {
+    let emu = util::start().await;
+    let (stdout, stderr) = demo_fault(
+        &emu,
+        "expired-url",
+        "move the clock past the policy's expiry",
+        "PUT the content to the presigned policy URL",
+        "403 AccessDenied",
+    )
+    .await;
+    // The policy lives 60 s: the clock moved 120 s on, then back.
+    assert!(stdout.contains("200 clock +120 s"), "{stdout}");
+    assert!(stdout.contains("Request has expired"), "{stdout}");
+    assert!(stdout.contains("undo the fault: move the clock back"), "{stdout}");
+    assert!(
+        stderr.contains("403") && stderr.contains("<Code>AccessDenied</Code>"),
+        "{stderr}"
+    );
+    let clock: Value = util::client()
+        .get(format!("{}/_emu/clock", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clock["offset"], 0, "{clock}");
+}
+
+#[tokio::test]
+async fn demo_fault_revoked_token_fails_the_create_with_drives_401() {
+    let emu = util::start().await;
+    let (stdout, stderr) = demo_fault(
+        &emu,
+        "revoked-token",
+        "revoke the access token (POST revoke)",
+        "create a file in it (POST children/)",
+        "401 authentication_failed",
+    )
+    .await;
+    assert!(
+        stdout.contains("Login failed: the access token is not active."),
+        "{stdout}"
+    );
+    assert!(stderr.contains("401"), "{stderr}");
+    assert_eq!(alice_workspace_numchild(&emu).await, 0);
+}
+
+#[tokio::test]
+async fn demo_fault_disallowed_type_fails_upload_ended_with_400_and_the_file_is_gone() {
+    let emu = util::start().await;
+    let (stdout, stderr) = demo_fault(
+        &emu,
+        "disallowed-type",
+        "PUT an HTML page under the .txt name",
+        "tell Drive the upload ended (upload-ended/)",
+        "400 file_type_not_allowed",
+    )
+    .await;
+    assert!(stdout.contains("The file type is not allowed."), "{stdout}");
+    assert!(stderr.contains("validation_error"), "{stderr}");
+    assert_eq!(
+        alice_workspace_numchild(&emu).await,
+        0,
+        "the refused file is removed"
+    );
+}
+
+#[tokio::test]
+async fn demo_fault_no_upload_fails_upload_ended_naming_the_missing_object() {
+    let emu = util::start().await;
+    let (stdout, _) = demo_fault(
+        &emu,
+        "no-upload",
+        "skip the PUT to the presigned policy URL",
+        "tell Drive the upload ended (upload-ended/)",
+        // Upstream's HEAD raises (500); the emulator answers 400 (docs/compat.md).
+        "400 item_upload_object_missing",
+    )
+    .await;
+    assert!(stdout.contains("No object was uploaded at item/"), "{stdout}");
+    // The pending item stays, as upstream leaves it.
+    assert_eq!(alice_workspace_numchild(&emu).await, 1);
+}
+
+#[test]
+fn demo_refuses_an_unknown_fault_and_lists_the_known_ones() {
+    let output = Command::new(BIN)
+        .args(["demo", "--fault", "disk-full"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid value 'disk-full' for '--fault <FAULT>'")
+            && stderr.contains("[possible values: expired-url, revoked-token, disallowed-type, no-upload]"),
+        "{stderr}"
+    );
+}
