@@ -719,9 +719,18 @@ mod tests {
             (b"7z\xbc\xaf\x27\x1c\0\x04", "application/x-7z-compressed"),
             (b"Rar!\x1a\x07\x01\0", "application/x-rar"),
             (b"BZh91AY", "application/x-bzip2"),
-            (b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0", "application/x-executable"),
-            (b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0", "application/x-sharedlib"),
-            (b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0", "application/x-dosexec"),
+            (
+                b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0",
+                "application/x-executable",
+            ),
+            (
+                b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0\x3e\0",
+                "application/x-sharedlib",
+            ),
+            (
+                b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0",
+                "application/x-dosexec",
+            ),
             (b"ID3\x04\0\0\0\0\0\x04\0\0\0\0\xff\xfb\x90\x64\0\0", "audio/mpeg"),
             (b"ID3\x04\0\0\0\0\0\x04\0\0\0\0fLaC\0\0\0\x22", "audio/flac"),
             (b"ID3\x03\0\0\0\0\x0a\0TIT2", "application/octet-stream"),
