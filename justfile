@@ -24,7 +24,8 @@ s3tests *ARGS:
     cargo build
     tests/s3tests/run.sh {{ARGS}}
 
-# The browser test of the login page (Debian Chromium driven by playwright-core).
+# The browser tests (Debian Chromium driven by playwright-core): the login page, and the whole
+# flow through the two stand-in Django apps of tests/clients.
 browser:
     cargo build
     tests/browser/run.sh

@@ -87,7 +87,14 @@ pub async fn run(args: DemoArgs) -> Result<(), StepFailure> {
             .expect("an HTTP client"),
         number: 0,
     };
-    demo.play(&args).await
+    demo.play(&args).await?;
+    if args.url.is_none() {
+        println!(
+            "(That emulator stops with the demo. To keep the file and look around, start one with \
+             `lasuite-emu` and run `lasuite-emu demo --url http://127.0.0.1:8990`.)"
+        );
+    }
+    Ok(())
 }
 
 struct Demo {

@@ -6,7 +6,7 @@
 // and the file's Content-Type, cross-origin, so through the store's CORS), and the browser
 // downloads the item from its media URL. Screenshots go to target/browser/apps-*.png.
 //
-// Run: tests/browser/run.sh (after tests/clients/run.sh has created the Python virtualenv)
+// Run: tests/browser/run.sh (it makes the Python virtualenv with tests/clients/venv.sh)
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -125,7 +125,7 @@ export async function startStandIns(emu) {
   const clients = path.join(REPO, 'tests', 'clients');
   const python = path.join(clients, '.venv', 'bin', 'python');
   if (!fs.existsSync(python)) {
-    throw new Error(`${python} not found: run tests/clients/run.sh once to create the virtualenv`);
+    throw new Error(`${python} not found: run tests/clients/venv.sh to create the virtualenv`);
   }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-standins-'));

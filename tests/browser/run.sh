@@ -4,7 +4,7 @@
 # $LASUITE_EMU_BIN; build it first with `cargo build`). Installs Debian's chromium if it is
 # missing (never a Playwright browser download), then the node packages, then runs
 # `node --test`; exits non-zero when a test fails. Screenshots and the emulator's log go to
-# target/browser/.
+# target/browser/. The whole-flow test also needs python3 (for tests/clients/.venv).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +16,9 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -qq >/dev/null
     $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+
+# The stand-in Django apps of apps.test.mjs run in the real-client suite's virtualenv.
+../clients/venv.sh
 
 # playwright-core downloads no browser on install; this keeps it that way for other tools too.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

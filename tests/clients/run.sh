@@ -4,8 +4,5 @@
 # pinned packages of requirements.txt, so it works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
-fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+./venv.sh
 exec .venv/bin/python -m pytest -q "$@"
