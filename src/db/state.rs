@@ -40,6 +40,9 @@ pub fn schema_version(conn: &rusqlite::Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
 }
 
+/// Recomputes the counts each Drive item keeps of its children (migration 0007).
+const RECOUNT_CHILDREN: &str = include_str!("migrations/recount_children.sql");
+
 /// Replaces every row of every table with those of the attached database `snap` (same
 /// schema version), in one transaction.
 pub fn copy_from_attached(conn: &mut rusqlite::Connection) -> Result<()> {
@@ -51,6 +54,8 @@ pub fn copy_from_attached(conn: &mut rusqlite::Connection) -> Result<()> {
             [],
         )?;
     }
+    // The copy ran the child-count triggers on top of the counts it copied.
+    tx.execute_batch(RECOUNT_CHILDREN)?;
     tx.commit()?;
     Ok(())
 }

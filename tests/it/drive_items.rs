@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, create, error, invalid, token};
+use crate::driveutil::{call, create, error, folder, invalid, set_state, token, upload_file};
 use crate::util::{self, client};
 
 /// The 32 keys of the detail and list representations (§7.3).
@@ -1339,6 +1339,9 @@ async fn reset_and_snapshots_cover_drive_items_and_their_bodies() {
         None,
     )
     .await;
+    let kept_folder = folder(&emu, &alice, None, "Kept folder").await;
+    let children = format!("/items/{kept_folder}/children/");
+    upload_file(&emu, &alice, &children, "inside.txt", "inside").await;
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("state.snapshot");
     emu.snapshot(&snapshot).await.unwrap();
@@ -1366,6 +1369,54 @@ async fn reset_and_snapshots_cover_drive_items_and_their_bodies() {
         "kept",
         "the body came back with the rows"
     );
+    // The counts a folder keeps of its children come back right (not doubled by the copy).
+    let (_, restored, _) = call(&emu, "GET", &format!("/items/{kept_folder}/"), Some(&alice), None).await;
+    assert_eq!(restored["numchild"], 1);
+    let (_, page, _) = call(&emu, "GET", &children, Some(&alice), None).await;
+    assert_eq!(page["count"], 1);
+}
+
+#[tokio::test]
+async fn itm_29_children_counts_show_a_suspicious_file_to_its_creator_only() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let shared = folder(&emu, &alice, None, "Shared").await;
+    let link = json!({"link_reach": "authenticated", "link_role": "reader"});
+    let path = format!("/items/{shared}/link-configuration/");
+    assert_eq!(call(&emu, "PUT", &path, Some(&alice), Some(link)).await.0, 200);
+    let children = format!("/items/{shared}/children/");
+    upload_file(&emu, &alice, &children, "clean.txt", "clean").await;
+    let flagged = upload_file(&emu, &alice, &children, "flagged.txt", "flagged").await;
+    set_state(&emu, flagged["id"].as_str().unwrap(), "suspicious").await;
+    create(
+        &emu,
+        &alice,
+        &children,
+        json!({"type": "file", "filename": "pending.txt"}),
+    )
+    .await;
+    folder(&emu, &alice, Some(&shared), "Sub").await;
+
+    for (who, token, expected) in [("alice", &alice, 3), ("bob", &bob, 2)] {
+        let (status, page, _) = call(&emu, "GET", &children, Some(token), None).await;
+        assert_eq!(status, 200, "{page}");
+        let titles: Vec<&str> = page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(page["count"], expected, "{who} sees {titles:?}");
+        assert_eq!(titles.len(), expected, "{who}");
+    }
+    // numchild counts every live child, the pending upload included.
+    let (_, item, _) = call(&emu, "GET", &format!("/items/{shared}/"), Some(&alice), None).await;
+    assert_eq!(
+        (&item["numchild"], &item["numchild_folder"]),
+        (&json!(4), &json!(1))
+    );
+    let (_, page, _) = call(&emu, "GET", &format!("{children}?type=folder"), Some(&bob), None).await;
+    assert_eq!(page["count"], 1, "a filtered page is counted from the rows");
 }
 
 #[tokio::test]

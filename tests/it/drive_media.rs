@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error};
+use crate::driveutil::{API, call, error, set_state};
 use crate::util::{self, browser, client, login_code};
 
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -52,21 +52,6 @@ async fn uploaded(emu: &lasuite_emu::RunningEmulator, token: &str, filename: &st
     let (_, item, _) = call(emu, "GET", &format!("/items/{id}/"), Some(token), None).await;
     assert_eq!(item["upload_state"], "ready");
     item
-}
-
-async fn set_state(emu: &lasuite_emu::RunningEmulator, id: &str, state: &str) {
-    let (id, state) = (id.to_owned(), state.to_owned());
-    emu.app()
-        .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE drive_items SET upload_state = ?2 WHERE id = ?1",
-                [id, state],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
 }
 
 /// `GET items/media-auth/` with `X-Original-URL: original` (when given).

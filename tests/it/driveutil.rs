@@ -110,3 +110,20 @@ pub async fn upload_file(
     assert_eq!(status, 200, "{answer}");
     file
 }
+
+/// Sets an item's `upload_state` directly in the database (states no API call reaches, such as
+/// `suspicious`, which the malware scanner sets upstream).
+pub async fn set_state(emu: &lasuite_emu::RunningEmulator, id: &str, state: &str) {
+    let (id, state) = (id.to_owned(), state.to_owned());
+    emu.app()
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE drive_items SET upload_state = ?2 WHERE id = ?1",
+                [id, state],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

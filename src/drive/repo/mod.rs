@@ -192,18 +192,14 @@ pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<Ite
 }
 
 /// `numchild` and `numchild_folder` (§6.3): live direct children, pending ones included. Files
-/// have none, and a folder's count is an index-only scan of its children.
+/// have none; a folder keeps its counts (migration 0007's triggers), so this is one row lookup.
 pub fn child_counts(conn: &Connection, item: &Item) -> Result<(i64, i64)> {
     if !item.is_folder {
         return Ok((0, 0));
     }
-    Ok(conn.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(type = 'folder'), 0) FROM drive_items
-         WHERE parent_id = ?1 AND deleted_at IS NULL AND ancestors_deleted_at IS NULL
-           AND hard_deleted_at IS NULL",
-        [&item.id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    let mut stmt =
+        conn.prepare_cached("SELECT live_children, live_folder_children FROM drive_items WHERE id = ?1")?;
+    Ok(stmt.query_row([&item.id], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// The caller's relation to `item` without the child counts: what permission checks need
@@ -392,12 +388,27 @@ pub fn items_page(
     );
     let mut args: Vec<String> = vec![scope_arg, caller_id.to_owned()];
     args.extend(filter.args.iter().cloned());
-    // The count needs no creator: the join is left out so the children index covers it.
-    let count: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM drive_items i WHERE {condition}"),
-        rusqlite::params_from_iter(&args),
-        |r| r.get(0),
-    )?;
+    let count: i64 = match scope {
+        // Unfiltered children: the folder's kept count, plus the caller's own suspicious files.
+        // Without statistics SQLite prefers the covering children index, a scan of the whole
+        // folder, to the partial index that holds only suspicious files: it is named.
+        Scope::Children(parent_id) if filter.sql.is_empty() => conn
+            .prepare_cached(
+                "SELECT p.listed_children + (SELECT COUNT(*)
+                    FROM drive_items i INDEXED BY drive_items_suspicious
+                    WHERE i.parent_id = p.id AND i.upload_state = 'suspicious'
+                      AND i.creator_id = ?2 AND i.hard_deleted_at IS NULL
+                      AND i.deleted_at IS NULL AND i.ancestors_deleted_at IS NULL)
+                 FROM drive_items p WHERE p.id = ?1",
+            )?
+            .query_row([parent_id, caller_id], |r| r.get(0))?,
+        // The count needs no creator: the join is left out so the children index covers it.
+        _ => conn.query_row(
+            &format!("SELECT COUNT(*) FROM drive_items i WHERE {condition}"),
+            rusqlite::params_from_iter(&args),
+            |r| r.get(0),
+        )?,
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}"
     ))?;
