@@ -158,7 +158,12 @@ mod tests {
         conn.execute_batch(
             "CREATE TEMP TABLE copy AS SELECT * FROM drive_items;
              DELETE FROM drive_items;
-             INSERT INTO drive_items SELECT * FROM copy ORDER BY depth, path;",
+             INSERT INTO drive_items (id, path, depth, parent_id, title, type, upload_state,
+                                      created_at, updated_at, live_children,
+                                      live_folder_children, listed_children)
+             SELECT id, path, depth, parent_id, title, type, upload_state, created_at,
+                    updated_at, live_children, live_folder_children, listed_children
+             FROM copy ORDER BY path;",
         )
         .unwrap();
         assert_eq!(counts(&conn, "root"), [2, 0, 2]);

@@ -49,8 +49,14 @@ pub fn copy_from_attached(conn: &mut rusqlite::Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     clear_all(&tx)?;
     for table in TABLES.iter().rev() {
+        // Stored columns only: generated ones (drive_items.is_live, ...) cannot be written.
+        let columns: Vec<String> = tx
+            .prepare("SELECT name FROM pragma_table_info(?1, 'main')")?
+            .query_map([table], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let columns = columns.join(", ");
         tx.execute(
-            &format!("INSERT INTO main.{table} SELECT * FROM snap.{table}"),
+            &format!("INSERT INTO main.{table} ({columns}) SELECT {columns} FROM snap.{table}"),
             [],
         )?;
     }
