@@ -388,15 +388,7 @@ async fn demo_fault(
 /// listings leave pending files out).
 async fn alice_workspace_numchild(emu: &lasuite_emu::RunningEmulator) -> Value {
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
-    let list: Value = util::client()
-        .get(format!("{}/external_api/v1.0/items/", emu.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list, _) = crate::driveutil::call(emu, "GET", "/items/", Some(&token), None).await;
     list["results"]
         .as_array()
         .unwrap()
