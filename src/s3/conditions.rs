@@ -57,6 +57,24 @@ pub fn check_read(c: &Conditions<'_>, etag: &str, last_modified: i64) -> S3Resul
     }
 }
 
+/// The conditions of a PUT over an existing object (ETag unquoted): a failing `If-Match` or a
+/// matching `If-None-Match` is 412. AWS takes only `If-None-Match: *` on writes (501
+/// otherwise); MinIO, which the apps' dev stack runs, also evaluates an ETag there, and so does
+/// the emulator.
+pub fn check_write(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    etag: &str,
+) -> S3Result<()> {
+    let failed =
+        if_match.is_some_and(|c| !matches(c, etag)) || if_none_match.is_some_and(|c| matches(c, etag));
+    if failed {
+        Err(precondition_failed())
+    } else {
+        Ok(())
+    }
+}
+
 /// The `x-amz-copy-source-if-*` conditions of a copy: every failure is 412.
 pub fn check_copy_source(c: &Conditions<'_>, etag: &str, last_modified: i64) -> S3Result<()> {
     check_read(c, etag, last_modified).map_err(|error| {
@@ -90,6 +108,25 @@ mod tests {
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from(time::OffsetDateTime::from_unix_timestamp(secs).unwrap())
+    }
+
+    #[test]
+    fn write_conditions_fail_with_412() {
+        let code = |r: S3Result<()>| r.map_err(|e| e.code().as_str().to_owned());
+        assert_eq!(
+            code(check_write(None, Some(&ETagCondition::Any), "abc")),
+            Err("PreconditionFailed".into())
+        );
+        assert_eq!(
+            code(check_write(None, Some(&tag("abc")), "abc")),
+            Err("PreconditionFailed".into())
+        );
+        assert_eq!(code(check_write(None, Some(&tag("other")), "abc")), Ok(()));
+        assert_eq!(code(check_write(Some(&tag("abc")), None, "abc")), Ok(()));
+        assert_eq!(
+            code(check_write(Some(&tag("other")), None, "abc")),
+            Err("PreconditionFailed".into())
+        );
     }
 
     #[test]

@@ -162,27 +162,15 @@ impl Store {
         check_key(&input.key)?;
         let bucket = self.bucket(&input.bucket)?;
         super::acl::check_canned(input.acl.as_ref().map(|a| a.as_str()))?;
-        // S3 implements conditional writes for `If-None-Match: *` only.
-        if input.if_none_match.as_ref().is_some_and(|c| !c.is_any()) {
-            return Err(s3_error!(
-                NotImplemented,
-                "A header you provided implies functionality that is not implemented: If-None-Match other than *"
-            ));
-        }
         if input.if_none_match.is_some() || input.if_match.is_some() {
-            let current = self.readable(&bucket.name, &input.key, None).await.ok();
-            match (&input.if_none_match, &input.if_match, &current) {
-                (Some(_), _, Some(_)) => return Err(conditions::precondition_failed()),
-                (_, Some(_), None) => return Err(no_such_key()),
-                (_, Some(condition), Some(current)) => conditions::check_read(
-                    &Conditions {
-                        if_match: Some(condition),
-                        ..Default::default()
-                    },
+            match self.readable(&bucket.name, &input.key, None).await.ok() {
+                None if input.if_match.is_some() => return Err(no_such_key()),
+                None => {}
+                Some(current) => conditions::check_write(
+                    input.if_match.as_ref(),
+                    input.if_none_match.as_ref(),
                     &current.etag,
-                    current.last_modified,
                 )?,
-                _ => {}
             }
         }
         let headers = take_headers!(input);
