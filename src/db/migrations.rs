@@ -1,6 +1,6 @@
 //! Ordered schema migrations, tracked in `PRAGMA user_version`.
 //!
-//! Each step runs in its own transaction. A database written by a newer emulator (a version
+//! The pending steps run in one transaction. A database written by a newer emulator (a version
 //! higher than this list knows) is refused rather than silently misread.
 
 use rusqlite::Connection;
@@ -29,16 +29,17 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
              use a newer lasuite-emu or another --data directory"
         )));
     }
-    for (index, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(current).unwrap_or(0))
-    {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index + 1)?;
-        tx.commit()?;
+    if current == latest {
+        return Ok(());
     }
+    // All pending steps in one transaction: a new database (every test's) commits once, and a
+    // failing step leaves the file as it was.
+    let tx = conn.transaction()?;
+    for sql in MIGRATIONS.iter().skip(usize::try_from(current).unwrap_or(0)) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", latest)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -146,6 +147,34 @@ mod tests {
         run("UPDATE drive_items SET type = 'folder', upload_state = NULL WHERE id = 'pending'");
         assert_eq!(counts(&conn, "a"), [2, 1, 1]);
         run("DELETE FROM drive_items");
+    }
+
+    #[test]
+    fn an_older_database_gets_its_counts_when_it_is_upgraded() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        for (id, parent, kind, state) in [
+            ("root", None, "folder", None),
+            ("sub", Some("root"), "folder", None),
+            ("done", Some("root"), "file", Some("ready")),
+            ("waiting", Some("root"), "file", Some("pending")),
+        ] {
+            let path = parent.map_or(id.to_owned(), |p| format!("{p}.{id}"));
+            conn.execute(
+                "INSERT INTO drive_items (id, path, depth, parent_id, title, type, upload_state,
+                                          created_at, updated_at)
+                 VALUES (?1, ?2, 0, ?3, ?1, ?4, ?5, 0, 0)",
+                rusqlite::params![id, path, parent, kind, state],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        assert_eq!(counts(&conn, "root"), [3, 1, 2]);
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod state;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
@@ -34,6 +34,9 @@ struct Inner {
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            create_from_template(path)?;
+        }
         let mut writer = open_connection(path, OpenFlags::default())?;
         migrations::migrate(&mut writer)?;
         let readers = (0..READERS)
@@ -117,6 +120,31 @@ impl Db {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// Writes a new database file: a copy of one migrated once per process. Running the migrations
+/// (a few milliseconds of DDL) was the largest part of an in-process start, and a test suite
+/// starts many emulators. The copy is written beside `path` and renamed into place.
+fn create_from_template(path: &Path) -> Result<()> {
+    static TEMPLATE: OnceLock<std::result::Result<Vec<u8>, String>> = OnceLock::new();
+    let template = TEMPLATE
+        .get_or_init(|| migrated_template().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| Error::Config(format!("building the empty database: {e}")))?;
+    let partial = path.with_extension("db-new");
+    std::fs::write(&partial, template)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| Error::io(format!("creating {}", path.display()), e))
+}
+
+/// The bytes of an empty database at the latest schema version.
+fn migrated_template() -> Result<Vec<u8>> {
+    let mut conn = Connection::open_in_memory()?;
+    migrations::migrate(&mut conn)?;
+    let dir = tempfile::tempdir().map_err(|e| Error::io("creating a temporary directory", e))?;
+    let file = dir.path().join("template.db");
+    conn.execute("VACUUM INTO ?1", [file.to_string_lossy()])?;
+    std::fs::read(&file).map_err(|e| Error::io("reading the template database", e))
 }
 
 fn lock(mutex: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
