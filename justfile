@@ -4,6 +4,11 @@
 run *ARGS:
     cargo run --release -- {{ARGS}}
 
+# Docs' side of the Docs -> Drive -> S3 flow, step by step (`just demo --fault revoked-token`,
+# `just demo --url http://127.0.0.1:8990`).
+demo *ARGS:
+    cargo run --release -- demo {{ARGS}}
+
 # The Rust test suite (unit + in-process integration tests).
 test:
     cargo test
