@@ -344,13 +344,23 @@ pub struct EnvArgs {
     /// Which app the block is for.
     pub app: App,
     /// Public base URL of the emulator.
-    #[arg(long, env = "LASUITE_EMU_URL", default_value = "http://127.0.0.1:8990")]
+    #[arg(long, env = "LASUITE_EMU_URL", default_value = "http://127.0.0.1:8990", value_parser = http_url)]
     pub url: String,
     /// Where the browser reaches the app (its front end): the login and logout redirects land
     /// there and its host may receive them. Default: upstream's dev front end,
     /// http://localhost:3000 for docs, http://localhost:3001 for drive.
-    #[arg(long)]
+    #[arg(long, value_parser = http_url)]
     pub app_url: Option<String>,
+}
+
+/// An http(s) URL with a host: anything else would make a block the app cannot use.
+fn http_url(value: &str) -> Result<String, String> {
+    let hint = "expected an http:// or https:// URL, e.g. http://localhost:3000";
+    let parsed = url::Url::parse(value).map_err(|e| format!("{e}; {hint}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(hint.to_owned());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -157,6 +157,34 @@ fn the_env_command_prints_blocks_for_docs_and_drive() {
     assert!(!bad.status.success());
 }
 
+#[test]
+fn env_app_url_moves_the_redirects_and_refuses_what_is_not_an_http_url() {
+    let moved = Command::new(BIN)
+        .args(["env", "docs", "--app-url", "http://localhost:8083/"])
+        .output()
+        .unwrap();
+    assert!(moved.status.success());
+    let block = String::from_utf8(moved.stdout).unwrap();
+    assert!(
+        block.contains("LOGIN_REDIRECT_URL=http://localhost:8083\n"),
+        "{block}"
+    );
+    assert!(block.contains("OIDC_REDIRECT_ALLOWED_HOSTS=\"localhost:8083,localhost:8071\"\n"));
+    for bad in ["localhost:3000", "ftp://localhost", "http://"] {
+        let refused = Command::new(BIN)
+            .args(["env", "docs", "--app-url", bad])
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "{bad}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains(&format!("invalid value '{bad}' for '--app-url <APP_URL>'"))
+                && stderr.contains("http:// or https://"),
+            "{stderr}"
+        );
+    }
+}
+
 /// Runs the binary with `args` against `url`; returns (success, stdout, stderr).
 async fn ctl(url: &str, args: &[&str]) -> (bool, String, String) {
     let mut command = Command::new(BIN);
