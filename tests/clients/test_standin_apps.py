@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
+import standins
+
 from emu import HTTP_TIMEOUT, browser_login, describe, redirect_target
 
 
@@ -91,12 +93,22 @@ def clock_moved(emu, seconds):
         assert back.status_code == 200, describe(back)
 
 
-def test_the_env_blocks_are_all_the_apps_know(docs_app, drive_app, emu):
+def test_each_app_asks_for_the_login_its_block_describes(docs_app, drive_app, emu):
+    """The authorization request is built from the block alone: the endpoint, the client, the
+    quoted scope list, the JSON extra parameters and the callback on the app's own origin."""
     for app, client in ((docs_app, "docs"), (drive_app, "drive")):
-        block = app.env_file.read_text()
-        assert f"OIDC_RP_CLIENT_ID={client}\n" in block
-        assert f"OIDC_OP_TOKEN_ENDPOINT={emu.url}/realms/lasuite/" in block
-        assert f"LOGIN_REDIRECT_URL={app.url}\n" in block
+        assert not set(app.env_file.read_text().splitlines()) - set(
+            standins.env_block(client, emu.url, app.url).splitlines()
+        ), "the env file is the emulator's block, unchanged"
+        start = requests.get(f"{app.url}/api/v1.0/authenticate/", allow_redirects=False, timeout=HTTP_TIMEOUT)
+        target = redirect_target(start)
+        assert target.startswith(emu.endpoint("auth") + "?"), target
+        query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+        assert query["client_id"] == client
+        assert query["redirect_uri"] == f"{app.url}/api/v1.0/callback/"
+        assert query["scope"] == "openid email"  # OIDC_RP_SCOPES="openid email", unquoted
+        assert query["acr_values"] == "eidas1"  # OIDC_AUTH_REQUEST_EXTRA_PARAMS, a dict
+        assert query["response_type"] == "code" and query["nonce"] and query["state"]
 
 
 def test_docs_stores_a_file_in_drive_with_the_users_token(emu, docs_app, drive_app, browser):
