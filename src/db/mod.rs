@@ -8,9 +8,9 @@
 mod migrations;
 pub mod state;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
@@ -25,10 +25,36 @@ pub struct Db {
 }
 
 struct Inner {
+    path: PathBuf,
     // std Mutex, not tokio's: it is only locked inside blocking closures, never across `.await`.
     writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    /// Opened when first needed: an emulator that never reads concurrently (most of a test
+    /// suite's) opens one, and starts without paying for the others.
+    readers: [OnceLock<Mutex<Connection>>; READERS],
     next_reader: AtomicUsize,
+}
+
+impl Inner {
+    /// A free reader, rotating over the open ones; opens another when all are busy and one is
+    /// left unopened; else waits on one.
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..READERS {
+            if let Some(Ok(conn)) = self.readers[(start + i) % READERS].get().map(Mutex::try_lock) {
+                return Ok(conn);
+            }
+        }
+        if let Some(slot) = self.readers.iter().find(|slot| slot.get().is_none()) {
+            let conn = open_connection(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            // Another thread may have filled the slot meanwhile: then this connection is dropped.
+            return Ok(lock(slot.get_or_init(|| Mutex::new(conn))));
+        }
+        let slot = &self.readers[start % READERS];
+        Ok(lock(slot.get().expect("every reader is open")))
+    }
 }
 
 impl Db {
@@ -39,19 +65,11 @@ impl Db {
         }
         let mut writer = open_connection(path, OpenFlags::default())?;
         migrations::migrate(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| {
-                open_connection(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map(Mutex::new)
-            })
-            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             inner: Arc::new(Inner {
+                path: path.to_owned(),
                 writer: Mutex::new(writer),
-                readers,
+                readers: Default::default(),
                 next_reader: AtomicUsize::new(0),
             }),
         })
@@ -64,18 +82,7 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
-            // Take the first free reader, starting from a rotating index; wait on one if all are busy.
-            for i in 0..inner.readers.len() {
-                if let Ok(conn) = inner.readers[(start + i) % inner.readers.len()].try_lock() {
-                    return f(&conn);
-                }
-            }
-            let conn = lock(&inner.readers[start % inner.readers.len()]);
-            f(&conn)
-        })
-        .await?
+        tokio::task::spawn_blocking(move || f(&*inner.reader()?)).await?
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on the blocking pool.
@@ -109,7 +116,7 @@ impl Db {
 
     /// Same as [`Db::read`] but on the calling thread: for start-up code that is not async yet.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        f(&lock(&self.inner.readers[0]))
+        f(&*self.inner.reader()?)
     }
 
     /// Same as [`Db::write`] but on the calling thread: for start-up code that is not async yet.
