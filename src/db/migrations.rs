@@ -156,21 +156,10 @@ mod tests {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "user_version", 6).unwrap();
-        for (id, parent, kind, state) in [
-            ("root", None, "folder", None),
-            ("sub", Some("root"), "folder", None),
-            ("done", Some("root"), "file", Some("ready")),
-            ("waiting", Some("root"), "file", Some("pending")),
-        ] {
-            let path = parent.map_or(id.to_owned(), |p| format!("{p}.{id}"));
-            conn.execute(
-                "INSERT INTO drive_items (id, path, depth, parent_id, title, type, upload_state,
-                                          created_at, updated_at)
-                 VALUES (?1, ?2, 0, ?3, ?1, ?4, ?5, 0, 0)",
-                rusqlite::params![id, path, parent, kind, state],
-            )
-            .unwrap();
-        }
+        item(&conn, "root", None, "folder", None);
+        item(&conn, "sub", Some("root"), "folder", None);
+        item(&conn, "done", Some("root"), "file", Some("ready"));
+        item(&conn, "waiting", Some("root"), "file", Some("pending"));
         migrate(&mut conn).unwrap();
         assert_eq!(counts(&conn, "root"), [3, 1, 2]);
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();

@@ -32,6 +32,7 @@ if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
 from emu import JWT_RS_CLIENT_ID, RP_HOST, SECRET, Emulator  # noqa: E402
+from standins import emulator_binary  # noqa: E402
 
 READY_TIMEOUT = 20  # seconds the emulator may take to write its ready file
 STOP_TIMEOUT = 10  # seconds it may take to exit after SIGTERM
@@ -149,10 +150,6 @@ _configure_django()
 # --------------------------------------------------------------------------------------------
 
 
-def emulator_binary() -> Path:
-    return Path(os.environ.get("LASUITE_EMU_BIN", REPO_ROOT / "target" / "debug" / "lasuite-emu"))
-
-
 def _tail(path: Path, n: int = 4000) -> str:
     try:
         data = path.read_bytes()
@@ -246,16 +243,21 @@ class EmulatorProcess:
         assert rc == 0, f"emulator exited with status {rc} after SIGTERM\n" + self.logs()
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory) -> Emulator:
-    """The emulator with its default fixture (realm lasuite, clients docs/drive/impress/find,
-    users alice/bob)."""
-    proc = EmulatorProcess(tmp_path_factory.mktemp("emu-default"))
+def _serve(workdir: Path, fixtures: Path | None = None):
+    """Yields a started emulator process (for a session fixture), stopped afterwards."""
+    proc = EmulatorProcess(workdir, fixtures=fixtures)
     emu = proc.start()
     try:
         yield emu
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory) -> Emulator:
+    """The emulator with its default fixture (realm lasuite, clients docs/drive/impress/find,
+    users alice/bob)."""
+    yield from _serve(tmp_path_factory.mktemp("emu-default"))
 
 
 @pytest.fixture(scope="session")
@@ -292,12 +294,7 @@ def emulator_jwt(tmp_path_factory, rs_rsa_key) -> Emulator:
         f'secret = "{SECRET}"\n'
         f'introspection_encryption_key = """{public_pem.strip()}"""\n'
     )
-    proc = EmulatorProcess(workdir, fixtures=fixture)
-    emu = proc.start()
-    try:
-        yield emu
-    finally:
-        proc.stop()
+    yield from _serve(workdir, fixtures=fixture)
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,12 +364,7 @@ def docs_s3(s3_endpoint):
 
 @pytest.fixture(scope="session")
 def standin_emulator(tmp_path_factory) -> Emulator:
-    proc = EmulatorProcess(tmp_path_factory.mktemp("emu-standins"))
-    emu = proc.start()
-    try:
-        yield emu
-    finally:
-        proc.stop()
+    yield from _serve(tmp_path_factory.mktemp("emu-standins"))
 
 
 def _standin(name, emulator, tmp_path_factory):
