@@ -281,13 +281,13 @@ async fn serve_media(
     if item.object_key().as_deref() != Some(key.as_str()) {
         return Err(DriveError::not_found());
     }
-    let version = app
+    let (version, body) = app
         .s3
         .store
-        .current(BUCKET, &key)
+        .open_current(BUCKET, &key)
         .await?
         .ok_or_else(DriveError::not_found)?;
-    object_response(app, method, headers, &version, attachment).await
+    object_response(method, headers, &version, body, attachment).await
 }
 
 /// The caller of a `/media/` request: a Drive bearer token, else the login page's SSO cookie
@@ -440,10 +440,10 @@ fn parse_http_date(text: &str) -> Option<i64> {
 /// headers and, on `/media/` (not previews), nginx's `Content-Disposition: attachment` (its
 /// `add_header` applies to 2xx and 304 answers only).
 async fn object_response(
-    app: &AppState,
     method: &Method,
     headers: &HeaderMap,
     version: &ObjectVersion,
+    body: Option<tokio::fs::File>,
     attachment: bool,
 ) -> Result<Response, DriveError> {
     let size = u64::try_from(version.size).unwrap_or(0);
@@ -508,13 +508,9 @@ async fn object_response(
         None => (StatusCode::OK, size),
     };
     builder = builder.status(status).header(header::CONTENT_LENGTH, length);
-    let body = match (&version.blob, *method == Method::HEAD || length == 0) {
-        (Some(blob), false) => {
-            let stream = app
-                .s3
-                .store
-                .blobs
-                .read(blob, range)
+    let body = match (body, *method == Method::HEAD || length == 0) {
+        (Some(file), false) => {
+            let stream = crate::s3::blobs::Blobs::stream(file, range)
                 .await
                 .map_err(|e| crate::Error::io("reading a media body", e))?;
             Body::from_stream(stream)

@@ -24,6 +24,18 @@ const WRITE_BUFFER: usize = 1024 * 1024;
 /// Bodies up to this size are buffered in memory and written in one go.
 const SMALL_BODY: usize = 256 * 1024;
 
+/// How often a reader looks a row up again when the body it named was just removed: each
+/// retry means a newer row committed, so a few are plenty.
+pub const REOPEN_ATTEMPTS: usize = 8;
+
+/// The error when a body vanished `REOPEN_ATTEMPTS` times in a row.
+pub fn gone_again() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "the object's body was replaced while being opened",
+    )
+}
+
 #[derive(Debug)]
 pub struct Blobs {
     root: PathBuf,
@@ -187,18 +199,52 @@ impl Blobs {
 
     /// A new blob with the same content: a hard link (a copy where links are not possible).
     pub async fn duplicate(&self, source: &str) -> io::Result<String> {
+        let opened = self.open_body(source).await?;
+        self.duplicate_open(source, opened).await
+    }
+
+    /// A new blob with the same content as `source`, whose body the caller holds open: a hard
+    /// link, or a copy of the open file where links are not possible or the name is gone (an
+    /// overwrite removed it after the caller opened it).
+    pub async fn duplicate_open(&self, source: &str, opened: tokio::fs::File) -> io::Result<String> {
         let from = self.path(source);
         let name = Self::new_name();
         let to = self.path(&name);
+        let mut opened = opened.into_std().await;
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = to.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()))
+            std::fs::hard_link(&from, &to).or_else(|_| {
+                let mut out = std::fs::File::create(&to)?;
+                io::copy(&mut opened, &mut out).map(|_| ())
+            })
         })
         .await
         .map_err(io::Error::other)??;
         Ok(name)
+    }
+
+    /// Opens a blob for reading. Once open, the body stays readable even if an overwrite
+    /// removes its name.
+    pub async fn open_body(&self, name: &str) -> io::Result<tokio::fs::File> {
+        tokio::fs::File::open(self.path(name)).await
+    }
+
+    /// Opens the body of `version`: `Some(None)` when it has none, `None` when its file is
+    /// gone (an overwrite superseded the row and removed it: look the row up again).
+    pub async fn open_version(
+        &self,
+        version: &super::model::ObjectVersion,
+    ) -> io::Result<Option<Option<tokio::fs::File>>> {
+        let Some(name) = &version.blob else {
+            return Ok(Some(None));
+        };
+        match self.open_body(name).await {
+            Ok(file) => Ok(Some(Some(file))),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Streams `range` of a blob (the whole blob when None).
@@ -207,7 +253,14 @@ impl Blobs {
         name: &str,
         range: Option<Range<u64>>,
     ) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static> {
-        let mut file = tokio::fs::File::open(self.path(name)).await?;
+        Self::stream(self.open_body(name).await?, range).await
+    }
+
+    /// Streams `range` of an open blob (the whole blob when None).
+    pub async fn stream(
+        mut file: tokio::fs::File,
+        range: Option<Range<u64>>,
+    ) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static> {
         let reader = match range {
             Some(range) => {
                 file.seek(SeekFrom::Start(range.start)).await?;
@@ -218,9 +271,13 @@ impl Blobs {
         Ok(tokio_util::io::ReaderStream::with_capacity(reader, READ_CHUNK))
     }
 
-    /// A new blob made of `range` of `source` (UploadPartCopy), with its MD5.
-    pub async fn copy_range(&self, source: &str, range: Range<u64>) -> Result<Written, WriteError> {
-        let stream = Box::pin(self.read(source, Some(range)).await?);
+    /// A new blob made of `range` of an open blob (UploadPartCopy), with its MD5.
+    pub async fn copy_range(
+        &self,
+        source: tokio::fs::File,
+        range: Range<u64>,
+    ) -> Result<Written, WriteError> {
+        let stream = Box::pin(Self::stream(source, Some(range)).await?);
         self.write(stream, ChecksumHasher::default(), u64::MAX).await
     }
 

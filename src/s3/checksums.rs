@@ -125,6 +125,47 @@ impl Wanted {
     }
 }
 
+/// The digests of a small request body that s3s parses itself (DeleteObjects' XML), taken in
+/// front of s3s and handed to the operation in the request's extensions, where the signature
+/// has been checked and `Content-MD5` can be compared as for PutObject.
+#[derive(Debug, Clone)]
+pub struct BodyDigest {
+    pub md5: [u8; 16],
+    pub checksums: s3s::dto::Checksum,
+}
+
+impl BodyDigest {
+    pub fn of(headers: &HeaderMap, body: &[u8]) -> Self {
+        use md5::Digest as _;
+        let mut hasher = Wanted::from_headers(headers, header_algorithm(headers)).hasher();
+        hasher.update(body);
+        Self {
+            md5: md5::Md5::digest(body).into(),
+            checksums: hasher.finalize(),
+        }
+    }
+}
+
+/// What S3 checks of a DeleteObjects body: a `Content-MD5` or a checksum must come with it,
+/// and match it.
+pub fn verify_required(headers: &HeaderMap, digest: Option<&BodyDigest>) -> S3Result<()> {
+    let wanted = Wanted::from_headers(headers, header_algorithm(headers));
+    if wanted.content_md5.is_none() && wanted.expected.is_empty() {
+        return Err(s3_error!(
+            InvalidRequest,
+            "Missing required header for this request: Content-Md5."
+        ));
+    }
+    let digest = digest.ok_or_else(|| s3_error!(InternalError, "the body was not digested"))?;
+    wanted.verify(&digest.md5, &digest.checksums).map(|_| ())
+}
+
+fn header_algorithm(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-amz-sdk-checksum-algorithm")
+        .and_then(|v| v.to_str().ok())
+}
+
 fn to_map(checksum: &s3s::dto::Checksum) -> Checksums {
     let mut map = Checksums::new();
     let pairs = [

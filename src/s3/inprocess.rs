@@ -20,6 +20,26 @@ impl Store {
         Ok(found.filter(|version| !version.is_delete_marker))
     }
 
+    /// The current version of `key` with its body open (see `Store::open_readable`: a body an
+    /// overwrite removed between lookup and open sends us to the newer row).
+    pub async fn open_current(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> crate::Result<Option<(ObjectVersion, Option<tokio::fs::File>)>> {
+        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
+            let Some(version) = self.current(bucket, key).await? else {
+                return Ok(None);
+            };
+            match self.blobs.open_version(&version).await {
+                Ok(Some(body)) => return Ok(Some((version, body))),
+                Ok(None) => {}
+                Err(error) => return Err(crate::Error::io("opening a body", error)),
+            }
+        }
+        Err(crate::Error::io("opening a body", super::blobs::gone_again()))
+    }
+
     /// At most `max` bytes from the start of a version's body.
     pub async fn read_prefix(&self, version: &ObjectVersion, max: u64) -> std::io::Result<Vec<u8>> {
         let Some(blob) = &version.blob else {

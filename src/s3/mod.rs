@@ -14,6 +14,7 @@ pub mod checksums;
 pub mod conditions;
 pub mod cors;
 pub mod errors;
+pub mod gate;
 pub mod inprocess;
 pub mod listing;
 pub mod model;
@@ -141,12 +142,13 @@ async fn serve(s3: &S3, req: Request, path: &str) -> Response {
             Err(response) => response,
         };
     }
-    if let Some(refusal) = check_presigned_expiry(&req, path, s3.store.clock.now()) {
+    if let Some(refusal) = gate::refuse(&req, path, s3.store.clock.now()) {
         return refusal;
     }
-    if let Some(refusal) = check_sigv2_date(&req, path, s3.store.clock.now()) {
-        return refusal;
-    }
+    let req = match digest_delete_objects_body(req, path).await {
+        Ok(req) => req,
+        Err(refusal) => return refusal,
+    };
     let method = req.method().as_str().to_owned();
     let mut response = match s3.service.clone().oneshot(sigv2_bucket_path(req)).await {
         Ok(response) => response.map(axum::body::Body::new),
@@ -168,6 +170,36 @@ async fn serve(s3: &S3, req: Request, path: &str) -> Response {
         cors::decorate(response.headers_mut(), &allowed, false);
     }
     response
+}
+
+/// A DeleteObjects body names at most 1,000 keys of at most 1,024 bytes each.
+const MAX_DELETE_OBJECTS_BODY: usize = 2 * 1024 * 1024;
+
+/// DeleteObjects (`POST /bucket?delete`) carries a small XML body that s3s parses itself: read
+/// it here and hand its digests to the operation (`checksums::BodyDigest`), which checks the
+/// `Content-MD5` once s3s has checked the signature.
+async fn digest_delete_objects_body(req: Request, path: &str) -> Result<Request, Response> {
+    let is_delete_objects = req.method() == Method::POST
+        && req
+            .uri()
+            .query()
+            .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "delete"));
+    if !is_delete_objects {
+        return Ok(req);
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_DELETE_OBJECTS_BODY).await else {
+        return Err(xml_error(
+            StatusCode::BAD_REQUEST,
+            "MaxMessageLengthExceeded",
+            "Your request was too big.",
+            path,
+        ));
+    };
+    parts
+        .extensions
+        .insert(checksums::BodyDigest::of(&parts.headers, &bytes));
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// SigV2 clients (botocore, s3cmd) sign a bucket-level request as `/bucket/`, while s3s 0.14
@@ -222,90 +254,6 @@ async fn with_request_id(response: Response, id: &str) -> Response {
     Response::from_parts(parts, axum::body::Body::from(text))
 }
 
-/// SigV2 header auth needs a valid `Date` (or `x-amz-date`) within 15 minutes of now, as S3
-/// checks and s3s 0.14 does not.
-fn check_sigv2_date(req: &Request, path: &str, now: i64) -> Option<Response> {
-    let headers = req.headers();
-    let v2 = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS "));
-    if !v2 {
-        return None;
-    }
-    let date = headers
-        .get("x-amz-date")
-        .or_else(|| headers.get(header::DATE))
-        .and_then(|v| v.to_str().ok());
-    let parsed = date.and_then(|d| {
-        time::OffsetDateTime::parse(d.trim(), &time::format_description::well_known::Rfc2822)
-            .ok()
-            .or_else(|| {
-                s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, d.trim())
-                    .ok()
-                    .map(Into::into)
-            })
-    });
-    match parsed.map(time::OffsetDateTime::unix_timestamp) {
-        Some(at) if at >= 0 && (at - now).abs() <= 900 => None,
-        Some(at) if at >= 0 => Some(xml_error(
-            StatusCode::FORBIDDEN,
-            "RequestTimeTooSkewed",
-            "The difference between the request time and the current time is too large.",
-            path,
-        )),
-        _ => Some(xml_error(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            "AWS authentication requires a valid Date or x-amz-date header",
-            path,
-        )),
-    }
-}
-
-/// S3 caps presigned URLs at seven days; s3s 0.14 does not.
-fn check_presigned_expiry(req: &Request, path: &str, now: i64) -> Option<Response> {
-    let query = req.uri().query()?;
-    let param = |name: &str| {
-        url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
-    };
-    let expires = param("X-Amz-Expires")?;
-    let message = match expires.parse::<i64>() {
-        Ok(secs) if (0..=604_800).contains(&secs) => {
-            // Also expire by the emulator's clock, which tests move (s3s checks the system's).
-            let signed_at = param("X-Amz-Date").and_then(|d| parse_amz_date(&d));
-            if signed_at.is_some_and(|at| now > at + secs) {
-                return Some(xml_error(
-                    StatusCode::FORBIDDEN,
-                    "AccessDenied",
-                    "Request has expired",
-                    path,
-                ));
-            }
-            return None;
-        }
-        Ok(secs) if secs < 0 => "X-Amz-Expires must be non-negative",
-        Ok(_) => "X-Amz-Expires must be less than a week (in seconds) that is 604800",
-        Err(_) => "X-Amz-Expires should be a number",
-    };
-    Some(xml_error(
-        StatusCode::BAD_REQUEST,
-        "AuthorizationQueryParametersError",
-        message,
-        path,
-    ))
-}
-
-/// `20261126T105039Z` as Unix seconds.
-fn parse_amz_date(text: &str) -> Option<i64> {
-    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    time::PrimitiveDateTime::parse(text, &format)
-        .ok()
-        .map(|t| t.assume_utc().unix_timestamp())
-}
-
 /// What S3 answers a signed request whose bucket would be a reserved segment: creating it is
 /// `InvalidBucketName`, anything else finds no such bucket. None for requests that are not S3's.
 pub fn reserved_name_answer(req: &Request) -> Option<Response> {
@@ -358,9 +306,24 @@ async fn bucket_cors(s3: &S3, bucket: &str) -> Result<Option<Vec<model::CorsRule
 
 /// An S3 XML error body, for the answers given in front of s3s.
 pub fn xml_error(status: StatusCode, code: &str, message: &str, resource: &str) -> Response {
+    xml_error_with(status, code, message, resource, &[])
+}
+
+/// An S3 XML error body with S3's extra elements (`<HeadersNotSigned>`, `<Condition>`...).
+pub fn xml_error_with(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    resource: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let extra: String = extra
+        .iter()
+        .map(|(tag, value)| format!("<{tag}>{}</{tag}>", web::escape(value)))
+        .collect();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
-         <Resource>{}</Resource></Error>",
+         {extra}<Resource>{}</Resource></Error>",
         web::escape(code),
         web::escape(message),
         web::escape(resource)

@@ -160,8 +160,8 @@ impl Store {
             ));
         };
         let source_bucket = self.bucket(bucket)?;
-        let source = self
-            .readable(&source_bucket.name, key, version_id.as_deref())
+        let (source, source_body) = self
+            .open_readable(&source_bucket.name, key, version_id.as_deref())
             .await?;
         conditions::check_copy_source(
             &Conditions::new(
@@ -178,10 +178,15 @@ impl Store {
             None => 0..size,
             Some(text) => parse_copy_range(text, size)?,
         };
-        let written = self
-            .blobs
-            .copy_range(source.blob.as_deref().unwrap_or_default(), range)
-            .await?;
+        let written = match source_body {
+            Some(file) => self.blobs.copy_range(file, range).await?,
+            None => {
+                return Err(io_error(
+                    "copying a part",
+                    std::io::Error::other("a source without a body"),
+                ));
+            }
+        };
         let part = PartRecord {
             part_number: input.part_number,
             size: i64::try_from(written.size).unwrap_or(i64::MAX),

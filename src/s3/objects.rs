@@ -154,6 +154,28 @@ impl Store {
         }
     }
 
+    /// The version `readable` finds, with its body open (None for a body-less version).
+    ///
+    /// An overwrite that commits between the lookup and the open removes the body it
+    /// superseded; the row found is then no longer current, so look again: S3 serves the old
+    /// or the new object, never an error. Once open, the body stays readable.
+    pub async fn open_readable(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> S3Result<(ObjectVersion, Option<tokio::fs::File>)> {
+        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
+            let version = self.readable(bucket, key, version_id).await?;
+            match self.blobs.open_version(&version).await {
+                Ok(Some(body)) => return Ok((version, body)),
+                Ok(None) => {}
+                Err(error) => return Err(io_error("reading an object", error)),
+            }
+        }
+        Err(io_error("reading an object", super::blobs::gone_again()))
+    }
+
     pub async fn put_object(
         &self,
         mut req: S3Request<PutObjectInput>,
@@ -263,8 +285,8 @@ impl Store {
     pub async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
         let bucket = self.bucket(&input.bucket)?;
-        let version = self
-            .readable(&bucket.name, &input.key, input.version_id.as_deref())
+        let (version, body) = self
+            .open_readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
         conditions::check_read(
             &Conditions::new(
@@ -282,15 +304,17 @@ impl Store {
             (None, Some(1)) | (None, None) => None,
             (None, Some(_)) => return Err(invalid_part_number()),
         };
-        let blob = version.blob.clone().unwrap_or_default();
-        let stream = self
-            .blobs
-            .read(&blob, range.clone())
-            .await
-            .map_err(|e| io_error("reading an object", e))?;
+        let body = match body {
+            Some(file) => StreamingBlob::wrap(
+                super::blobs::Blobs::stream(file, range.clone())
+                    .await
+                    .map_err(|e| io_error("reading an object", e))?,
+            ),
+            None => StreamingBlob::from(s3s::Body::empty()),
+        };
         let length = range.as_ref().map_or(size, |r| r.end - r.start);
         let mut output = GetObjectOutput {
-            body: Some(StreamingBlob::wrap(stream)),
+            body: Some(body),
             content_length: Some(i64::try_from(length).unwrap_or(i64::MAX)),
             content_range: range
                 .as_ref()
@@ -390,7 +414,7 @@ impl Store {
         };
         let bucket = self.bucket(&input.bucket)?;
         let source_b = self.bucket(&source_bucket)?;
-        let source = self.readable(&source_b.name, &source_key, source_version.as_deref()).await.map_err(|error| {
+        let (source, source_body) = self.open_readable(&source_b.name, &source_key, source_version.as_deref()).await.map_err(|error| {
             if *error.code() == s3s::S3ErrorCode::MethodNotAllowed { s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.") } else { error }
         })?;
         conditions::check_copy_source(
@@ -420,11 +444,12 @@ impl Store {
         } else {
             source.headers.clone()
         };
-        let blob = self
-            .blobs
-            .duplicate(source.blob.as_deref().unwrap_or_default())
-            .await
-            .map_err(|e| io_error("copying an object", e))?;
+        let blob = match (source.blob.as_deref(), source_body) {
+            (Some(name), Some(file)) => self.blobs.duplicate_open(name, file).await,
+            // Only delete markers have no body, and `readable` never returns one.
+            _ => Err(std::io::Error::other("a copy source without a body")),
+        }
+        .map_err(|e| io_error("copying an object", e))?;
         let new = NewVersion {
             size: source.size,
             etag: source.etag.clone(),
@@ -518,6 +543,7 @@ impl Store {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = &req.input;
         let bucket = self.bucket(&input.bucket)?;
+        super::checksums::verify_required(&req.headers, req.extensions.get())?;
         if input.delete.objects.len() > 1000 {
             return Err(s3_error!(
                 MalformedXML,

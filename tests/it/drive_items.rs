@@ -614,7 +614,6 @@ async fn uploaded(
         .put(file["policy"].as_str().unwrap())
         .header("x-amz-acl", "private")
         .header("content-type", content_type)
-        .header("x-amz-meta-origin", "test")
         .body(body.to_vec())
         .send()
         .await
@@ -636,6 +635,22 @@ async fn ext_08_itm_34_the_upload_flow_ends_with_a_typed_ready_file() {
     )
     .await;
     let id = file["id"].as_str().unwrap();
+    // User metadata can only come with a signature that covers it (a policy URL signs only
+    // x-amz-acl): store the object again as an SDK would, with x-amz-meta-origin signed.
+    let s3 = crate::s3util::S3Client::new(&emu);
+    let put = s3
+        .send(
+            "PUT",
+            &format!("/drive-media-storage/item/{id}/my_file.txt"),
+            &[],
+            &[
+                ("x-amz-meta-origin", "test"),
+                ("content-type", "application/octet-stream"),
+            ],
+            b"my prose",
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.text());
     let ended = format!("/items/{id}/upload-ended/");
     let (status, item, _) = call(&emu, "POST", &ended, Some(&alice), None).await;
     assert_eq!(status, 200, "{item}");

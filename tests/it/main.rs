@@ -18,6 +18,7 @@ mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_introspection;
 mod oidc_tokens;
+mod s3_hostile;
 mod s3_objects;
 mod s3_presign;
 mod s3_versions_and_lists;

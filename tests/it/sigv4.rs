@@ -24,6 +24,8 @@ pub struct Signer {
     pub access_key: String,
     pub secret_key: String,
     pub region: String,
+    /// The service named in the credential scope (`s3`; tests change it to be refused).
+    pub service: String,
 }
 
 /// A request ready to send: method, URL path?query exactly as signed, and headers.
@@ -81,11 +83,12 @@ impl Signer {
             access_key: access_key.into(),
             secret_key: secret_key.into(),
             region: "eu-east-1".into(),
+            service: "s3".into(),
         }
     }
 
     fn scope(&self, date: &str) -> String {
-        format!("{}/{}/s3/aws4_request", &date[..8], self.region)
+        format!("{}/{}/{}/aws4_request", &date[..8], self.region, self.service)
     }
 
     fn signature(&self, date: &str, canonical_request: &str) -> String {
@@ -96,7 +99,7 @@ impl Signer {
         );
         let key = hmac(format!("AWS4{}", self.secret_key).as_bytes(), &date[..8]);
         let key = hmac(&key, &self.region);
-        let key = hmac(&key, "s3");
+        let key = hmac(&key, &self.service);
         let key = hmac(&key, "aws4_request");
         hex(&hmac(&key, &to_sign))
     }
