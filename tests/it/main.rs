@@ -16,6 +16,7 @@ mod drive_users;
 mod driveutil;
 mod oidc_browser_flow;
 mod oidc_errors;
+mod oidc_hostile;
 mod oidc_introspection;
 mod oidc_tokens;
 mod s3_hostile;

@@ -632,3 +632,33 @@ async fn presigned_put_urls_from_drive_sign_the_acl_they_require() {
         );
     }
 }
+
+#[tokio::test]
+async fn malformed_and_oversized_xml_bodies_are_s3_errors() {
+    // AWS: 400 MalformedXML for a body that is not the operation's XML; 400
+    // MaxMessageLengthExceeded for a DeleteObjects body over its size.
+    let (_emu, s3) = with_bucket().await;
+    let started = s3.send("POST", "/hostile/mp", &[("uploads", "")], &[], b"").await;
+    let upload_id = xml_value(&started.text(), "UploadId").unwrap();
+    let garbage: &[u8] = b"<Nope><unclosed>";
+    let cases: [(&str, &str, Vec<(&str, &str)>); 3] = [
+        ("PUT", "/hostile", vec![("versioning", "")]),
+        ("PUT", "/hostile", vec![("cors", "")]),
+        ("POST", "/hostile/mp", vec![("uploadId", upload_id.as_str())]),
+    ];
+    for (method, path, query) in &cases {
+        let reply = s3.send(method, path, query, &[], garbage).await;
+        assert_eq!((reply.status, reply.code().as_str()), (400, "MalformedXML"), "{method} {path} {query:?}: {}", reply.text());
+    }
+    let reply = s3
+        .send("POST", "/hostile", &[("delete", "")], &[("content-md5", &content_md5(garbage))], garbage)
+        .await;
+    assert_eq!((reply.status, reply.code().as_str()), (400, "MalformedXML"), "{}", reply.text());
+
+    let huge = vec![b' '; 3 * 1024 * 1024];
+    let reply = s3
+        .send("POST", "/hostile", &[("delete", "")], &[("content-md5", &content_md5(&huge))], &huge)
+        .await;
+    assert_eq!((reply.status, reply.code().as_str()), (400, "MaxMessageLengthExceeded"), "{}", reply.text());
+    assert_eq!(s3.get("/hostile/k").await.status, 200);
+}
