@@ -5,6 +5,24 @@ use s3s::{S3Error, s3_error};
 
 use super::blobs::WriteError;
 
+/// AWS's message for an error code s3s sends without one (the codes its signature checks
+/// raise bare), read from the error's XML text.
+pub fn default_message(xml: &str) -> Option<&'static str> {
+    let code = xml.split("<Code>").nth(1)?.split("</Code>").next()?;
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method."
+        }
+        "AccessDenied" => "Access Denied",
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "RequestTimeTooSkewed" => {
+            "The difference between the request time and the current time is too large."
+        }
+        _ => return None,
+    })
+}
+
 impl From<crate::Error> for S3Error {
     #[track_caller]
     fn from(error: crate::Error) -> Self {
@@ -49,4 +67,21 @@ pub fn no_such_bucket(bucket: &str) -> S3Error {
 
 pub fn no_such_key() -> S3Error {
     s3_error!(NoSuchKey, "The specified key does not exist.")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bare_signature_errors_get_aws_messages() {
+        let xml = "<Error><Code>SignatureDoesNotMatch</Code></Error>";
+        assert!(
+            super::default_message(xml)
+                .unwrap()
+                .starts_with("The request signature")
+        );
+        assert_eq!(
+            super::default_message("<Error><Code>NoSuchKey</Code></Error>"),
+            None
+        );
+    }
 }

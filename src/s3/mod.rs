@@ -227,7 +227,8 @@ fn sigv2_bucket_path(mut req: Request) -> Request {
 }
 
 /// Puts the request id in `x-amz-request-id` and, for an XML error, in its `<RequestId>` (s3s
-/// writes none), so the two match as S3 clients expect.
+/// writes none), so the two match as S3 clients expect; an error s3s sent without a
+/// `<Message>` gets S3's own text for its code.
 async fn with_request_id(response: Response, id: &str) -> Response {
     let is_xml_error = response.status().is_client_error() || response.status().is_server_error();
     let (mut parts, body) = response.into_parts();
@@ -245,11 +246,16 @@ async fn with_request_id(response: Response, id: &str) -> Response {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
     let text = String::from_utf8_lossy(&bytes);
-    let text = if text.contains("<RequestId>") {
+    let mut text = if text.contains("<RequestId>") {
         text.into_owned()
     } else {
         text.replacen("</Error>", &format!("<RequestId>{id}</RequestId></Error>"), 1)
     };
+    if !text.contains("<Message>")
+        && let Some(message) = errors::default_message(&text)
+    {
+        text = text.replacen("</Code>", &format!("</Code><Message>{message}</Message>"), 1);
+    }
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(text))
 }

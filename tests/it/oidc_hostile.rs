@@ -80,7 +80,11 @@ fn assert_token_refused(answer: &(u16, Value, String), context: &str) {
         "{context}"
     );
     assert!(answer.2.starts_with("Bearer"), "{context}: {}", answer.2);
-    assert!(answer.2.contains("error=\"invalid_token\""), "{context}: {}", answer.2);
+    assert!(
+        answer.2.contains("error=\"invalid_token\""),
+        "{context}: {}",
+        answer.2
+    );
 }
 
 #[tokio::test]
@@ -111,13 +115,20 @@ async fn expired_and_revoked_tokens_are_inactive_and_refused() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
-    assert_eq!(util::introspect(&emu, "lasuite", &revoked).await, json!({"active": false}));
+    assert_eq!(
+        util::introspect(&emu, "lasuite", &revoked).await,
+        json!({"active": false})
+    );
     assert_token_refused(&userinfo(&emu, &revoked).await, "revoked");
 
     let expiring = emu.mint_token("docs", "bob").await.unwrap().access_token;
-    let lifetime = util::claims(&expiring)["exp"].as_i64().unwrap() - util::claims(&expiring)["iat"].as_i64().unwrap();
+    let lifetime =
+        util::claims(&expiring)["exp"].as_i64().unwrap() - util::claims(&expiring)["iat"].as_i64().unwrap();
     emu.clock().advance(lifetime + 1);
-    assert_eq!(util::introspect(&emu, "lasuite", &expiring).await, json!({"active": false}));
+    assert_eq!(
+        util::introspect(&emu, "lasuite", &expiring).await,
+        json!({"active": false})
+    );
     assert_token_refused(&userinfo(&emu, &expiring).await, "expired");
 }
 

@@ -66,7 +66,11 @@ async fn send_with_unsigned(
 }
 
 /// An operation as `(method, path, query)`.
-type Operation = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Operation = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// The operations the apps use, on a bucket holding `k`.
 const OPERATIONS: [Operation; 8] = [
@@ -396,6 +400,21 @@ async fn each_tampered_presigned_query_parameter_is_refused() {
             reply.text()
         );
     }
+    let bad = s3
+        .raw(
+            "GET",
+            &target.replace(&param("X-Amz-Signature"), &"0".repeat(64)),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(
+        xml_value(&bad.text(), "Message").as_deref(),
+        Some(
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method."
+        )
+    );
     // A parameter added after signing is part of the canonical query: the signature breaks.
     let reply = s3.raw("GET", &format!("{target}&versionId=null"), &[], b"").await;
     assert_eq!(
@@ -641,24 +660,51 @@ async fn malformed_and_oversized_xml_bodies_are_s3_errors() {
     let started = s3.send("POST", "/hostile/mp", &[("uploads", "")], &[], b"").await;
     let upload_id = xml_value(&started.text(), "UploadId").unwrap();
     let garbage: &[u8] = b"<Nope><unclosed>";
-    let cases: [(&str, &str, Vec<(&str, &str)>); 3] = [
+    let cases = [
         ("PUT", "/hostile", vec![("versioning", "")]),
         ("PUT", "/hostile", vec![("cors", "")]),
         ("POST", "/hostile/mp", vec![("uploadId", upload_id.as_str())]),
     ];
     for (method, path, query) in &cases {
         let reply = s3.send(method, path, query, &[], garbage).await;
-        assert_eq!((reply.status, reply.code().as_str()), (400, "MalformedXML"), "{method} {path} {query:?}: {}", reply.text());
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (400, "MalformedXML"),
+            "{method} {path} {query:?}: {}",
+            reply.text()
+        );
     }
     let reply = s3
-        .send("POST", "/hostile", &[("delete", "")], &[("content-md5", &content_md5(garbage))], garbage)
+        .send(
+            "POST",
+            "/hostile",
+            &[("delete", "")],
+            &[("content-md5", &content_md5(garbage))],
+            garbage,
+        )
         .await;
-    assert_eq!((reply.status, reply.code().as_str()), (400, "MalformedXML"), "{}", reply.text());
+    assert_eq!(
+        (reply.status, reply.code().as_str()),
+        (400, "MalformedXML"),
+        "{}",
+        reply.text()
+    );
 
     let huge = vec![b' '; 3 * 1024 * 1024];
     let reply = s3
-        .send("POST", "/hostile", &[("delete", "")], &[("content-md5", &content_md5(&huge))], &huge)
+        .send(
+            "POST",
+            "/hostile",
+            &[("delete", "")],
+            &[("content-md5", &content_md5(&huge))],
+            &huge,
+        )
         .await;
-    assert_eq!((reply.status, reply.code().as_str()), (400, "MaxMessageLengthExceeded"), "{}", reply.text());
+    assert_eq!(
+        (reply.status, reply.code().as_str()),
+        (400, "MaxMessageLengthExceeded"),
+        "{}",
+        reply.text()
+    );
     assert_eq!(s3.get("/hostile/k").await.status, 200);
 }
