@@ -44,6 +44,11 @@ impl Clock {
         micros + self.offset_secs.load(Ordering::Relaxed) * 1_000_000
     }
 
+    /// Current Unix time in milliseconds (S3's `LastModified`). Follows `now()`.
+    pub fn now_millis(&self) -> i64 {
+        self.now_micros().div_euclid(1000)
+    }
+
     /// Moves the clock forward (or back, with a negative value) by `secs`.
     pub fn advance(&self, secs: i64) {
         let frozen = self.frozen_at.load(Ordering::Relaxed);

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
         include_str!("migrations/0007_drive_child_counts.sql"),
         include_str!("migrations/recount_children.sql")
     ),
+    include_str!("migrations/0008_s3_milliseconds.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -448,7 +448,7 @@ async fn object_response(
 ) -> Result<Response, DriveError> {
     let size = u64::try_from(version.size).unwrap_or(0);
     let etag = format!("\"{}\"", version.etag);
-    let last_modified = http_date(version.last_modified);
+    let last_modified = http_date(version.last_modified());
     let header_text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
 
     let mut builder = Response::builder()
@@ -467,7 +467,7 @@ async fn object_response(
         header_text(header::IF_MODIFIED_SINCE),
     ) {
         (Some(tags), _) => none_match(tags, &version.etag),
-        (None, Some(since)) => parse_http_date(since).is_some_and(|since| version.last_modified <= since),
+        (None, Some(since)) => parse_http_date(since).is_some_and(|since| version.last_modified() <= since),
         (None, None) => false,
     };
     if not_modified {

@@ -99,7 +99,7 @@ impl Store {
             bucket.name.clone(),
             key.to_owned(),
             bucket.versioning,
-            self.clock.now(),
+            self.clock.now_millis(),
         );
         let (_, removed) = self
             .db

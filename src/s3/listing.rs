@@ -13,7 +13,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::Store;
 use super::model::ObjectVersion;
-use super::objects::{etag, timestamp};
+use super::objects::{etag, timestamp_ms};
 use super::store;
 
 const DEFAULT_MAX_KEYS: i32 = 1000;
@@ -313,7 +313,7 @@ impl Store {
                 Entry::Item(v) if v.is_delete_marker => markers.push(DeleteMarkerEntry {
                     is_latest: Some(v.is_latest),
                     key: Some(encode(&v.key)),
-                    last_modified: Some(timestamp(v.last_modified)),
+                    last_modified: Some(timestamp_ms(v.last_modified_ms)),
                     owner: Some(owner()),
                     version_id: Some(v.version_id.clone()),
                 }),
@@ -321,7 +321,7 @@ impl Store {
                     e_tag: Some(etag(&v.etag)),
                     is_latest: Some(v.is_latest),
                     key: Some(encode(&v.key)),
-                    last_modified: Some(timestamp(v.last_modified)),
+                    last_modified: Some(timestamp_ms(v.last_modified_ms)),
                     owner: Some(owner()),
                     size: Some(v.size),
                     storage_class: Some(ObjectVersionStorageClass::from_static(
@@ -363,7 +363,7 @@ fn split(
             Entry::Item(v) => contents.push(Object {
                 e_tag: Some(etag(&v.etag)),
                 key: Some(encode(&v.key)),
-                last_modified: Some(timestamp(v.last_modified)),
+                last_modified: Some(timestamp_ms(v.last_modified_ms)),
                 owner: with_owner.then(owner),
                 size: Some(v.size),
                 storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),

@@ -80,11 +80,19 @@ pub struct ObjectVersion {
     pub size: i64,
     /// Without quotes.
     pub etag: String,
-    pub last_modified: i64,
+    /// Unix milliseconds (XML listings show them; HTTP headers the whole seconds).
+    pub last_modified_ms: i64,
     pub headers: ObjectHeaders,
     pub checksums: Checksums,
     pub parts_count: Option<i64>,
     pub blob: Option<String>,
+}
+
+impl ObjectVersion {
+    /// Whole Unix seconds: what `Last-Modified` shows and conditional requests compare.
+    pub fn last_modified(&self) -> i64 {
+        self.last_modified_ms.div_euclid(1000)
+    }
 }
 
 /// A new version about to be stored.
@@ -103,7 +111,8 @@ pub struct Upload {
     pub upload_id: String,
     pub bucket: String,
     pub key: String,
-    pub initiated: i64,
+    /// Unix milliseconds.
+    pub initiated_ms: i64,
     pub headers: UploadHeaders,
 }
 
@@ -120,7 +129,8 @@ pub struct PartRecord {
     pub part_number: i32,
     pub size: i64,
     pub etag: String,
-    pub last_modified: i64,
+    /// Unix milliseconds.
+    pub last_modified_ms: i64,
     pub checksums: Checksums,
     pub blob: String,
 }

@@ -18,7 +18,7 @@ use super::conditions::{self, Conditions};
 use super::errors::io_error;
 use super::listing::url_encode;
 use super::model::{NewVersion, PartRecord, Upload, UploadHeaders};
-use super::objects::{check_key, etag, hex, take_headers, timestamp, written_version};
+use super::objects::{check_key, etag, hex, take_headers, timestamp_ms, written_version};
 use super::store;
 
 /// S3's minimum size of every part but the last.
@@ -65,7 +65,7 @@ impl Store {
             upload_id: uuid::Uuid::new_v4().simple().to_string(),
             bucket: bucket.name.clone(),
             key: input.key.clone(),
-            initiated: self.clock.now(),
+            initiated_ms: self.clock.now_millis(),
             headers: UploadHeaders {
                 object: take_headers!(input),
                 checksum_algorithm: input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned()),
@@ -109,7 +109,7 @@ impl Store {
             part_number: input.part_number,
             size: i64::try_from(written.size).unwrap_or(i64::MAX),
             etag: hex(&written.md5),
-            last_modified: self.clock.now(),
+            last_modified_ms: self.clock.now_millis(),
             checksums,
             blob: written.name,
         };
@@ -171,7 +171,7 @@ impl Store {
                 &input.copy_source_if_unmodified_since,
             ),
             &source.etag,
-            source.last_modified,
+            source.last_modified(),
         )?;
         let size = u64::try_from(source.size).unwrap_or(0);
         let range = match &input.copy_source_range {
@@ -191,14 +191,14 @@ impl Store {
             part_number: input.part_number,
             size: i64::try_from(written.size).unwrap_or(i64::MAX),
             etag: hex(&written.md5),
-            last_modified: self.clock.now(),
+            last_modified_ms: self.clock.now_millis(),
             checksums: Default::default(),
             blob: written.name,
         };
         let output = UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
                 e_tag: Some(etag(&part.etag)),
-                last_modified: Some(timestamp(part.last_modified)),
+                last_modified: Some(timestamp_ms(part.last_modified_ms)),
                 ..Default::default()
             }),
             copy_source_version_id: (source.version_id != "null").then(|| source.version_id.clone()),
@@ -334,7 +334,7 @@ impl Store {
                     .map(|p| {
                         let mut part = Part {
                             e_tag: Some(etag(&p.etag)),
-                            last_modified: Some(timestamp(p.last_modified)),
+                            last_modified: Some(timestamp_ms(p.last_modified_ms)),
                             part_number: Some(p.part_number),
                             size: Some(p.size),
                             ..Default::default()
@@ -386,7 +386,7 @@ impl Store {
                     .map(|u| MultipartUpload {
                         key: Some(u.key),
                         upload_id: Some(u.upload_id),
-                        initiated: Some(timestamp(u.initiated)),
+                        initiated: Some(timestamp_ms(u.initiated_ms)),
                         storage_class: Some(StorageClass::from_static(StorageClass::STANDARD)),
                         ..Default::default()
                     })

@@ -73,6 +73,14 @@ pub fn timestamp(unix: i64) -> s3s::dto::Timestamp {
     )
 }
 
+/// A time in Unix milliseconds, as listings show it (`2026-12-01T22:25:56.123Z`).
+pub fn timestamp_ms(unix_ms: i64) -> s3s::dto::Timestamp {
+    s3s::dto::Timestamp::from(
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    )
+}
+
 pub fn etag(value: &str) -> ETag {
     ETag::Strong(value.to_owned())
 }
@@ -263,7 +271,7 @@ impl Store {
             bucket.name.clone(),
             key.to_owned(),
             bucket.versioning,
-            self.clock.now(),
+            self.clock.now_millis(),
         );
         let blob = new.blob.clone();
         let result = self
@@ -296,7 +304,7 @@ impl Store {
                 &input.if_unmodified_since,
             ),
             &version.etag,
-            version.last_modified,
+            version.last_modified(),
         )?;
         let size = u64::try_from(version.size).unwrap_or(0);
         let range = match (&input.range, input.part_number) {
@@ -321,7 +329,7 @@ impl Store {
                 .map(|r| format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1))),
             accept_ranges: Some("bytes".into()),
             e_tag: Some(etag(&version.etag)),
-            last_modified: Some(timestamp(version.last_modified)),
+            last_modified: Some(timestamp_ms(version.last_modified_ms)),
             version_id: shown_version(&bucket, &version.version_id),
             parts_count: version.parts_count.and_then(|n| i32::try_from(n).ok()),
             ..Default::default()
@@ -355,7 +363,7 @@ impl Store {
                 &input.if_unmodified_since,
             ),
             &version.etag,
-            version.last_modified,
+            version.last_modified(),
         )?;
         let size = u64::try_from(version.size).unwrap_or(0);
         let range = match &input.range {
@@ -373,7 +381,7 @@ impl Store {
                 .map(|r| format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1))),
             accept_ranges: Some("bytes".into()),
             e_tag: Some(etag(&version.etag)),
-            last_modified: Some(timestamp(version.last_modified)),
+            last_modified: Some(timestamp_ms(version.last_modified_ms)),
             version_id: shown_version(&bucket, &version.version_id),
             parts_count: version.parts_count.and_then(|n| i32::try_from(n).ok()),
             ..Default::default()
@@ -425,7 +433,7 @@ impl Store {
                 &input.copy_source_if_unmodified_since,
             ),
             &source.etag,
-            source.last_modified,
+            source.last_modified(),
         )?;
         let replace = input
             .metadata_directive
@@ -461,7 +469,7 @@ impl Store {
         let version_id = self.commit_version(&bucket, &input.key, new).await?;
         let mut result = CopyObjectResult {
             e_tag: Some(etag(&source.etag)),
-            last_modified: Some(timestamp(self.clock.now())),
+            last_modified: Some(timestamp_ms(self.clock.now_millis())),
             ..Default::default()
         };
         set_checksums!(result, &source.checksums);
@@ -484,7 +492,7 @@ impl Store {
             bucket.name.clone(),
             key.to_owned(),
             bucket.versioning,
-            self.clock.now(),
+            self.clock.now_millis(),
         );
         match version_id {
             Some(version) => {

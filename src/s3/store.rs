@@ -146,7 +146,7 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
         is_delete_marker: row.get(4)?,
         size: row.get(5)?,
         etag: row.get(6)?,
-        last_modified: row.get(7)?,
+        last_modified_ms: row.get(7)?,
         headers: ObjectHeaders {
             content_type: row.get(8)?,
             content_disposition: row.get(9)?,
@@ -210,7 +210,7 @@ fn insert_row(
     version_id: &str,
     marker: bool,
     new: Option<&NewVersion>,
-    now: i64,
+    now_ms: i64,
 ) -> Result<()> {
     tx.execute(
         "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest",
@@ -234,7 +234,7 @@ fn insert_row(
             marker,
             new.map_or(0, |n| n.size),
             new.map_or("", |n| n.etag.as_str()),
-            now,
+            now_ms,
             headers.content_type,
             headers.content_disposition,
             headers.content_encoding,
@@ -258,7 +258,7 @@ pub fn put_version(
     key: &str,
     versioning: Versioning,
     new: &NewVersion,
-    now: i64,
+    now_ms: i64,
 ) -> Result<(String, Vec<String>)> {
     let (version_id, replaced) = match versioning {
         Versioning::Enabled => (new_version_id(), None),
@@ -266,7 +266,7 @@ pub fn put_version(
             ("null".to_owned(), remove_null_version(tx, bucket, key)?)
         }
     };
-    insert_row(tx, bucket, key, &version_id, false, Some(new), now)?;
+    insert_row(tx, bucket, key, &version_id, false, Some(new), now_ms)?;
     Ok((version_id, replaced.into_iter().collect()))
 }
 
@@ -278,17 +278,17 @@ pub fn delete_current(
     bucket: &str,
     key: &str,
     versioning: Versioning,
-    now: i64,
+    now_ms: i64,
 ) -> Result<(Option<String>, Vec<String>)> {
     match versioning {
         Versioning::Enabled => {
             let version_id = new_version_id();
-            insert_row(tx, bucket, key, &version_id, true, None, now)?;
+            insert_row(tx, bucket, key, &version_id, true, None, now_ms)?;
             Ok((Some(version_id), Vec::new()))
         }
         Versioning::Suspended => {
             let removed = remove_null_version(tx, bucket, key)?;
-            insert_row(tx, bucket, key, "null", true, None, now)?;
+            insert_row(tx, bucket, key, "null", true, None, now_ms)?;
             Ok((Some("null".to_owned()), removed.into_iter().collect()))
         }
         Versioning::Unversioned => {
@@ -383,7 +383,7 @@ pub fn create_upload(tx: &Transaction<'_>, upload: &Upload) -> Result<()> {
             upload.upload_id,
             upload.bucket,
             upload.key,
-            upload.initiated,
+            upload.initiated_ms,
             serde_json::to_string(&upload.headers)?
         ],
     )?;
@@ -396,7 +396,7 @@ fn upload_from_row(row: &Row<'_>) -> rusqlite::Result<Upload> {
         upload_id: row.get(0)?,
         bucket: row.get(1)?,
         key: row.get(2)?,
-        initiated: row.get(3)?,
+        initiated_ms: row.get(3)?,
         headers: serde_json::from_str(&headers).unwrap_or_default(),
     })
 }
@@ -440,7 +440,7 @@ pub fn put_part(tx: &Transaction<'_>, upload_id: &str, part: &PartRecord) -> Res
             part.part_number,
             part.size,
             part.etag,
-            part.last_modified,
+            part.last_modified_ms,
             serde_json::to_string(&part.checksums)?,
             part.blob
         ],
@@ -460,7 +460,7 @@ pub fn list_parts(conn: &Connection, upload_id: &str) -> Result<Vec<PartRecord>>
                 part_number: row.get(0)?,
                 size: row.get(1)?,
                 etag: row.get(2)?,
-                last_modified: row.get(3)?,
+                last_modified_ms: row.get(3)?,
                 checksums: serde_json::from_str(&checksums).unwrap_or_default(),
                 blob: row.get(5)?,
             })

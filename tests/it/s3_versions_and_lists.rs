@@ -677,3 +677,81 @@ async fn max_keys_zero_is_an_empty_untruncated_page_and_pending_uploads_do_not_b
     );
     assert_eq!(s3.send("HEAD", "/tmp-bucket", &[], &[], b"").await.status, 404);
 }
+
+/// `2026-12-01T22:25:56.123Z` as Unix milliseconds.
+fn listed_millis(text: &str) -> i64 {
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).unwrap()
+}
+
+/// Issue 12: XML listings show `LastModified` to the millisecond as MinIO does (Docs' version
+/// history compares it with database times); HTTP headers keep whole seconds.
+#[tokio::test]
+async fn listings_show_milliseconds_and_headers_whole_seconds() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    assert_eq!(s3.put("/millis", b"").await.status, 200);
+    let before = emu.clock().now_millis();
+    assert_eq!(s3.put("/millis/k", b"body").await.status, 200);
+    let started = s3.send("POST", "/millis/mp", &[("uploads", "")], &[], b"").await;
+    let upload_id = xml_value(&started.text(), "UploadId").unwrap();
+    let part = s3
+        .send(
+            "PUT",
+            "/millis/mp",
+            &[("partNumber", "1"), ("uploadId", &upload_id)],
+            &[],
+            b"part",
+        )
+        .await;
+    assert_eq!(part.status, 200);
+    let after = emu.clock().now_millis();
+
+    let listings = [
+        (
+            s3.send("GET", "/millis", &[("list-type", "2")], &[], b"").await,
+            "LastModified",
+        ),
+        (s3.send("GET", "/millis", &[], &[], b"").await, "LastModified"),
+        (
+            s3.send("GET", "/millis", &[("versions", "")], &[], b"").await,
+            "LastModified",
+        ),
+        (
+            s3.send("GET", "/millis/mp", &[("uploadId", &upload_id)], &[], b"")
+                .await,
+            "LastModified",
+        ),
+        (
+            s3.send("GET", "/millis", &[("uploads", "")], &[], b"").await,
+            "Initiated",
+        ),
+    ];
+    for (reply, tag) in &listings {
+        let text = xml_value(&reply.text(), tag).unwrap_or_else(|| panic!("{tag} in {}", reply.text()));
+        assert_eq!(text.len(), "2026-12-01T22:25:56.123Z".len(), "{text}");
+        let at = listed_millis(&text);
+        assert!(
+            (before..=after).contains(&at),
+            "{text} not within {before}..={after}"
+        );
+    }
+    // A GET's Last-Modified is the same time in whole seconds.
+    let listed = listed_millis(&xml_value(&listings[0].0.text(), "LastModified").unwrap());
+    let header = s3
+        .get("/millis/k")
+        .await
+        .header("last-modified")
+        .unwrap()
+        .to_owned();
+    let header = time::PrimitiveDateTime::parse(
+        &header,
+        time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        ),
+    )
+    .unwrap()
+    .assume_utc()
+    .unix_timestamp();
+    assert_eq!(header, listed.div_euclid(1000));
+}
