@@ -52,6 +52,10 @@ DJANGO_OIDC_OP_USER_ENDPOINT_FORMAT=AUTO
 LOGIN_REDIRECT_URL={front}
 LOGIN_REDIRECT_URL_FAILURE={front}
 LOGOUT_REDIRECT_URL={front}
+# Django refuses a POST whose Origin it does not trust (403 \"CSRF Failed: Origin checking
+# failed\"): trust the front end and the backend this block names. Docs and Drive read this
+# name (in Docs' Development configuration it replaces the built-in localhost list).
+DJANGO_CSRF_TRUSTED_ORIGINS={front},http://{backend}
 OIDC_TIMEOUT=3
 OIDC_VERIFY_SSL=False
 "
@@ -63,7 +67,12 @@ OIDC_VERIFY_SSL=False
 OIDC_STORE_ACCESS_TOKEN=True
 OIDC_STORE_REFRESH_TOKEN=True
 OIDC_STORE_REFRESH_TOKEN_KEY={DEV_FERNET_KEY}
-DRIVE_API={url}/external_api/v1.0
+# Docs does not read these yet (neither 5.4.1 nor main): the integration's names, for the
+# Drive client Docs is building. lasuite-emu serves Drive's external API itself.
+DRIVE_API_ENABLED=True
+DRIVE_API_URL={url}/external_api/v1.0
+OIDC_RESOURCE_CLIENT_ID=drive
+OIDC_RESOURCE_CLIENT_SECRET={SECRET}
 
 # --- Docs as a resource server (optional; same issuer) ---
 OIDC_OP_URL={iss}
@@ -136,5 +145,16 @@ mod tests {
         assert!(block.contains("OIDC_REDIRECT_ALLOWED_HOSTS=\"localhost:4711,localhost:8071\"\n"));
         assert!(block.contains("LOGIN_REDIRECT_URL=http://localhost:4711\n"));
         assert!(block.contains("LOGOUT_REDIRECT_URL=http://localhost:4711\n"));
+        assert!(block.contains("DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:4711,http://localhost:8071\n"));
+    }
+
+    #[test]
+    fn both_blocks_trust_their_front_end_for_csrf() {
+        let drive = env_block(App::Drive, "http://127.0.0.1:8990", None);
+        assert!(drive.contains("DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:3001,http://localhost:8072\n"));
+        let docs = env_block(App::Docs, "http://127.0.0.1:8990", None);
+        assert!(docs.contains("DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:3000,http://localhost:8071\n"));
+        assert!(docs.contains("DRIVE_API_URL=http://127.0.0.1:8990/external_api/v1.0\n"));
+        assert!(!docs.contains("DRIVE_API="));
     }
 }

@@ -111,6 +111,27 @@ def test_each_app_asks_for_the_login_its_block_describes(docs_app, drive_app, em
         assert query["response_type"] == "code" and query["nonce"] and query["state"]
 
 
+@pytest.mark.parametrize("app_name", ["docs_app", "drive_app"])
+def test_a_post_from_an_origin_the_block_names_passes_the_csrf_check(request, app_name):
+    """Issue 12: the block's DJANGO_CSRF_TRUSTED_ORIGINS reaches Django under upstream's
+    declaration: a POST from the backend origin it names passes; from an origin it does not
+    name, Django's 403 "CSRF verification failed" (Origin checking failed)."""
+    app = request.getfixturevalue(app_name)
+    backend = {"docs_app": "http://localhost:8071", "drive_app": "http://localhost:8072"}[app_name]
+    with requests.Session() as session:
+        probe = f"{app.url}/api/v1.0/csrf-probe/"
+        assert session.get(probe, timeout=HTTP_TIMEOUT).status_code == 200
+        token = session.cookies["csrftoken"]
+        headers = {"X-CSRFToken": token, "Referer": f"{backend}/"}
+        trusted = session.post(probe, headers={**headers, "Origin": backend}, timeout=HTTP_TIMEOUT)
+        assert trusted.status_code == 200, trusted.text[:300]
+        other = session.post(
+            probe, headers={**headers, "Origin": "http://localhost:9"}, timeout=HTTP_TIMEOUT
+        )
+        assert other.status_code == 403
+        assert "CSRF verification failed" in other.text
+
+
 def test_docs_stores_a_file_in_drive_with_the_users_token(emu, docs_app, drive_app, browser):
     app_login(browser, docs_app, emu)
     answer = docs_to_drive(browser, docs_app, "minutes.txt", "Meeting minutes")

@@ -15,6 +15,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET, require_POST
 from lasuite.oidc_login.decorators import refresh_oidc_access_token
 
+from .csrf_probe import csrf_probe
 from .drive_client import DriveCallFailed, DriveClient, put_to_policy
 
 HOME_PAGE = (Path(__file__).parent / "docs_home.html").read_text()
@@ -42,7 +43,7 @@ def logged_in(view):
 
 
 def drive(request) -> DriveClient:
-    return DriveClient(settings.DRIVE_API, request.session["oidc_access_token"])
+    return DriveClient(settings.DRIVE_API_URL, request.session["oidc_access_token"])
 
 
 def failed(error: DriveCallFailed) -> JsonResponse:
@@ -114,6 +115,7 @@ def docs_to_drive(request):
 urlpatterns = [
     path("", home),
     path("healthz/", healthz),
+    path("api/v1.0/csrf-probe/", csrf_probe),
     path("api/v1.0/", include("lasuite.oidc_login.urls")),
     path("api/v1.0/session-tokens/", session_tokens),
     path("api/v1.0/session-tokens/expire/", expire_session_tokens),

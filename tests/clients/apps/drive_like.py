@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 
 from rp_app.views import ExternalMeView
 
+from .csrf_probe import csrf_probe
+
 
 def healthz(request):
     return HttpResponse("ok")
@@ -48,6 +50,7 @@ def stored_object(request, key):
 urlpatterns = [
     path("", home),
     path("healthz/", healthz),
+    path("api/v1.0/csrf-probe/", csrf_probe),
     path("api/v1.0/", include("lasuite.oidc_login.urls")),
     path("external_api/v1.0/users/me/", ExternalMeView.as_view()),
     path("storage/<path:key>", stored_object),

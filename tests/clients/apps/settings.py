@@ -38,6 +38,8 @@ class Base(Configuration):
         }
     }
     AUTH_USER_MODEL = "rp_app.User"
+    # As upstream's Production declares it: read from DJANGO_CSRF_TRUSTED_ORIGINS.
+    CSRF_TRUSTED_ORIGINS = values.ListValue([])
     AUTHENTICATION_BACKENDS = [
         "django.contrib.auth.backends.ModelBackend",
         "lasuite.oidc_login.backends.OIDCAuthenticationBackend",
@@ -172,8 +174,9 @@ class Docs(Base):
 
     ROOT_URLCONF = "apps.docs_like"
     SESSION_COOKIE_NAME = "docs_sessionid"
-    # Not an upstream setting (Docs has no Drive client yet): where its Drive calls go.
-    DRIVE_API = values.Value(environ_name="DRIVE_API", environ_prefix=None)
+    # Not an upstream setting (Docs has no Drive client yet): the integration's name for where
+    # its Drive calls go, as the env block prints it.
+    DRIVE_API_URL = values.Value(environ_name="DRIVE_API_URL", environ_prefix=None)
 
 
 class Drive(Base):
