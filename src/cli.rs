@@ -351,6 +351,19 @@ pub struct EnvArgs {
     /// http://localhost:3000 for docs, http://localhost:3001 for drive.
     #[arg(long, value_parser = http_url)]
     pub app_url: Option<String>,
+    /// The realm name the app uses: `lasuite`, or an alias of it such as `impress` (the login
+    /// page's header then shows `impress`, as upstream Docs' e2e helpers check). Docs and Drive
+    /// must use the same name: a token's `iss` names it.
+    #[arg(long, default_value = "lasuite", value_parser = realm_name)]
+    pub realm: String,
+}
+
+fn realm_name(value: &str) -> Result<String, String> {
+    if crate::fixtures::is_valid_realm_name(value) {
+        Ok(value.to_owned())
+    } else {
+        Err("use letters, digits, '-', '_' or '.', e.g. lasuite or impress".into())
+    }
 }
 
 /// An http(s) URL with a host: anything else would make a block the app cannot use.

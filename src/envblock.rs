@@ -1,17 +1,19 @@
 //! The environment blocks that point a local Docs or Drive at an emulator (`lasuite-emu env
 //! docs|drive`): OIDC login, resource-server settings and S3, for one public URL.
 
-use crate::cli::App;
+use crate::cli::{App, EnvArgs};
 
 const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
 /// A fixed, public Fernet key: fine for a local emulator, never for anything shared.
 const DEV_FERNET_KEY: &str = "BI89SYxWLkgZ6FApEF7soEeTBqDaACwKk9zVVGkr9gY=";
 
-/// The block for `app`, with every emulator URL on `url` (the emulator's public URL) and the
-/// login/logout redirects on `app_url` (upstream's dev front end when `None`).
-pub fn env_block(app: App, url: &str, app_url: Option<&str>) -> String {
-    let url = url.trim_end_matches('/');
-    let iss = format!("{url}/realms/lasuite");
+/// The block for `args.app`, with every emulator URL on `args.url` (the emulator's public URL),
+/// the login/logout redirects on `args.app_url` (upstream's dev front end when `None`) and the
+/// issuer of `args.realm`.
+pub fn env_block(args: &EnvArgs) -> String {
+    let (app, app_url) = (args.app, args.app_url.as_deref());
+    let url = args.url.trim_end_matches('/');
+    let iss = format!("{url}/realms/{}", args.realm);
     let oidc = format!("{iss}/protocol/openid-connect");
     let (client, backend, default_front, bucket) = match app {
         App::Docs => (
@@ -121,6 +123,27 @@ MEDIA_BASE_URL={url}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn env_block(app: App, url: &str, app_url: Option<&str>) -> String {
+        super::env_block(&EnvArgs {
+            app,
+            url: url.to_owned(),
+            app_url: app_url.map(str::to_owned),
+            realm: "lasuite".into(),
+        })
+    }
+
+    #[test]
+    fn realm_names_the_issuer() {
+        let block = super::env_block(&EnvArgs {
+            app: App::Docs,
+            url: "http://127.0.0.1:8990".into(),
+            app_url: None,
+            realm: "impress".into(),
+        });
+        assert!(block.contains("OIDC_OP_AUTHORIZATION_ENDPOINT=http://127.0.0.1:8990/realms/impress/protocol/openid-connect/auth\n"));
+        assert!(block.contains("OIDC_OP_URL=http://127.0.0.1:8990/realms/impress\n"));
+    }
 
     #[test]
     fn drive_block_points_everything_at_the_url() {

@@ -33,10 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => runtime.block_on(serve(args)),
         Some(Command::Token(args)) => runtime.block_on(token(args)),
         Some(Command::Env(args)) => {
-            print!(
-                "{}",
-                lasuite_emu::envblock::env_block(args.app, &args.url, args.app_url.as_deref())
-            );
+            print!("{}", lasuite_emu::envblock::env_block(&args));
             Ok(())
         }
         Some(Command::Demo {
