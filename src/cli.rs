@@ -356,6 +356,10 @@ pub struct EnvArgs {
     /// must use the same name: a token's `iss` names it.
     #[arg(long, default_value = "lasuite", value_parser = realm_name)]
     pub realm: String,
+    /// Print only the fixture lines that declare the app to the emulator (its media proxy
+    /// then serves the app's `/media/` links through the app's media-auth), for `--fixtures`.
+    #[arg(long)]
+    pub fixture: bool,
 }
 
 fn realm_name(value: &str) -> Result<String, String> {
@@ -380,4 +384,13 @@ fn http_url(value: &str) -> Result<String, String> {
 pub enum App {
     Docs,
     Drive,
+}
+
+impl App {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Docs => "docs",
+            Self::Drive => "drive",
+        }
+    }
 }

@@ -11,6 +11,9 @@ const DEV_FERNET_KEY: &str = "BI89SYxWLkgZ6FApEF7soEeTBqDaACwKk9zVVGkr9gY=";
 /// the login/logout redirects on `args.app_url` (upstream's dev front end when `None`) and the
 /// issuer of `args.realm`.
 pub fn env_block(args: &EnvArgs) -> String {
+    if args.fixture {
+        return app_fixture(args).to_toml();
+    }
     let (app, app_url) = (args.app, args.app_url.as_deref());
     let url = args.url.trim_end_matches('/');
     let iss = format!("{url}/realms/{}", args.realm);
@@ -117,20 +120,82 @@ MEDIA_BASE_URL={url}
     if matches!(app, App::Drive) {
         out.push_str(&format!("AWS_S3_DOMAIN_REPLACE={url}\n"));
     }
+    let declaration: String = app_fixture(args)
+        .to_toml()
+        .lines()
+        .map(|line| format!("#   {line}\n"))
+        .collect();
+    let flags = format!(
+        " --url {url}{}",
+        app_url.map(|a| format!(" --app-url {a}")).unwrap_or_default()
+    );
+    out.push_str(&format!(
+        "
+# --- Media links (MEDIA_BASE_URL/media/...): lasuite-emu plays the app's nginx, asking the
+# app's media-auth before it serves an object. Declare the app to the emulator:
+#   lasuite-emu env {name} --fixture{flags} > {name}-app.toml
+#   lasuite-emu serve --fixtures {name}-app.toml
+# which holds:
+{declaration}",
+        name = app.name(),
+    ));
     out
+}
+
+/// The `[[apps]]` declaration matching the block: media-auth on the app's origin when
+/// `--app-url` names it, else on upstream's dev backend.
+fn app_fixture(args: &EnvArgs) -> crate::media_proxy::AppFixture {
+    let (kind, backend) = match args.app {
+        App::Docs => (crate::media_proxy::AppKind::Docs, "http://localhost:8071"),
+        App::Drive => (crate::media_proxy::AppKind::Drive, "http://localhost:8072"),
+    };
+    crate::media_proxy::AppFixture {
+        kind,
+        api_url: args.app_url.as_deref().unwrap_or(backend).to_owned(),
+        media_auth_url: None,
+        bucket: None,
+        // The app signs media requests for its AWS_S3_ENDPOINT_URL, this block's URL.
+        s3_endpoint_url: Some(args.url.trim_end_matches('/').to_owned()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env_block(app: App, url: &str, app_url: Option<&str>) -> String {
-        super::env_block(&EnvArgs {
+    fn args(app: App, url: &str, app_url: Option<&str>) -> EnvArgs {
+        EnvArgs {
             app,
             url: url.to_owned(),
             app_url: app_url.map(str::to_owned),
             realm: "lasuite".into(),
-        })
+            fixture: false,
+        }
+    }
+
+    fn env_block(app: App, url: &str, app_url: Option<&str>) -> String {
+        super::env_block(&args(app, url, app_url))
+    }
+
+    #[test]
+    fn the_fixture_declares_the_app_on_its_backend() {
+        let mut docs = args(App::Docs, "http://127.0.0.1:8990", None);
+        docs.fixture = true;
+        assert_eq!(
+            super::env_block(&docs),
+            "[[apps]]\nkind = \"docs\"\napi_url = \"http://localhost:8071\"\n\
+             s3_endpoint_url = \"http://127.0.0.1:8990\"\n"
+        );
+        let mut drive = args(App::Drive, "http://127.0.0.1:8990", Some("http://localhost:9000"));
+        drive.fixture = true;
+        assert_eq!(
+            super::env_block(&drive),
+            "[[apps]]\nkind = \"drive\"\napi_url = \"http://localhost:9000\"\n\
+             s3_endpoint_url = \"http://127.0.0.1:8990\"\n"
+        );
+        let block = env_block(App::Drive, "http://127.0.0.1:8990", Some("http://localhost:9000"));
+        assert!(block.contains("#   lasuite-emu env drive --fixture --url http://127.0.0.1:8990 --app-url http://localhost:9000 > drive-app.toml\n"));
+        assert!(block.contains("#   api_url = \"http://localhost:9000\"\n"));
     }
 
     #[test]
@@ -140,6 +205,7 @@ mod tests {
             url: "http://127.0.0.1:8990".into(),
             app_url: None,
             realm: "impress".into(),
+            fixture: false,
         });
         assert!(block.contains("OIDC_OP_AUTHORIZATION_ENDPOINT=http://127.0.0.1:8990/realms/impress/protocol/openid-connect/auth\n"));
         assert!(block.contains("OIDC_OP_URL=http://127.0.0.1:8990/realms/impress\n"));

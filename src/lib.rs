@@ -62,6 +62,7 @@ pub mod error;
 pub mod fixtures;
 pub mod glob;
 pub mod keys;
+pub mod media_proxy;
 pub mod oidc;
 pub mod s3;
 pub mod server;

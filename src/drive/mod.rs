@@ -46,7 +46,7 @@ const MAX_BODY: usize = 1024 * 1024;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/external_api/v1.0/{*rest}", any(dispatch))
-        .route("/media/{*key}", any(media::serve))
+        .route("/media/{*key}", any(crate::media_proxy::serve))
 }
 
 /// Every request under the prefix, in upstream's order of checks (§3.5): route, credentials,

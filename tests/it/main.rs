@@ -14,6 +14,7 @@ mod drive_metrics;
 mod drive_sharing;
 mod drive_users;
 mod driveutil;
+mod media_proxy;
 mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_hostile;
