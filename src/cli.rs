@@ -334,6 +334,13 @@ pub struct TokenArgs {
     /// Realm (or alias) that issues the token.
     #[arg(long, default_value = "lasuite")]
     pub realm: String,
+    /// The token's audience (repeatable); with --exchange-for, the exchange's `audience`.
+    #[arg(long)]
+    pub audience: Vec<String>,
+    /// Then exchange it (standard token exchange, checked as Keycloak does) by this client,
+    /// e.g. `--client docs --exchange-for drive`.
+    #[arg(long)]
+    pub exchange_for: Option<String>,
     /// Base URL of the running emulator.
     #[arg(long, env = "LASUITE_EMU_URL", default_value = "http://127.0.0.1:8990")]
     pub url: String,

@@ -129,6 +129,12 @@ async fn token(args: TokenArgs) -> Result<(), String> {
     if let Some(ttl) = args.ttl {
         body["ttl"] = ttl.into();
     }
+    if !args.audience.is_empty() {
+        body["audience"] = args.audience.into();
+    }
+    if let Some(client) = args.exchange_for {
+        body["exchange_for"] = client.into();
+    }
     let url = format!("{}/_emu/tokens", args.url.trim_end_matches('/'));
     let response = reqwest::Client::new()
         .post(&url)

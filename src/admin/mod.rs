@@ -215,6 +215,13 @@ pub struct MintRequest {
     /// Claims merged over the defaults of the access and ID tokens, `sub` included.
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// The access token's `aud` (one audience a string, several an array); with
+    /// `exchange_for`, the exchange's `audience` parameter instead.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// Then exchange the token (standard token exchange, with every check Keycloak makes) by
+    /// this client: the answer is the exchanged token.
+    pub exchange_for: Option<String>,
 }
 
 fn default_realm() -> String {
@@ -230,6 +237,8 @@ impl MintRequest {
             scope: None,
             ttl: None,
             claims: Map::new(),
+            audience: Vec::new(),
+            exchange_for: None,
         }
     }
 }
@@ -276,18 +285,51 @@ pub async fn mint_token(app: &AppState, request: MintRequest) -> Result<IssuedTo
             .write(move |tx| store::create_session(tx, &session_id, &realm_key, user_id, now))
             .await?;
     }
+    let mut claims = request.claims;
+    if request.exchange_for.is_none() {
+        match request.audience.as_slice() {
+            [] => {}
+            [one] => {
+                claims.insert("aud".into(), one.clone().into());
+            }
+            many => {
+                claims.insert("aud".into(), many.into());
+            }
+        }
+    }
     let grant = Grant {
-        access_ttl: request.ttl.unwrap_or(realm.access_token_ttl),
-        realm,
-        client_id: client.client_id,
+        access_ttl: request.ttl.unwrap_or(tokens::access_ttl(&realm, &client)),
+        realm: realm.clone(),
+        client,
         subject: Subject::User(user),
         session_id: Some(session_id),
         scope: tokens::effective_scope(Some(request.scope.as_deref().unwrap_or("openid email profile"))),
         nonce: None,
         auth_time: now,
         code: None,
-        extra_claims: request.claims,
+        extra_claims: claims,
         with_refresh_token: true,
+        requested_audience: None,
     };
-    Ok(tokens::issue(app, grant).await?)
+    let issued = tokens::issue(app, grant).await?;
+    let Some(exchanger) = request.exchange_for else {
+        return Ok(issued);
+    };
+    let exchanger = app
+        .directory()
+        .client(&realm.name, &exchanger)
+        .ok_or_else(|| OAuthError::invalid_request(format!("Unknown client_id: {exchanger}")))?;
+    let encoded = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("subject_token", &issued.access_token);
+        form.append_pair("subject_token_type", crate::oidc::exchange::ACCESS_TOKEN_TYPE);
+        if let Some(scope) = &request.scope {
+            form.append_pair("scope", scope);
+        }
+        form.finish()
+    };
+    let params = crate::oidc::form::Params::parse(encoded.as_bytes())?;
+    let exchanged =
+        crate::oidc::exchange::exchange(app, &realm, &exchanger, &params, &request.audience).await?;
+    Ok(tokens::issue(app, exchanged.grant).await?)
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
         include_str!("migrations/recount_children.sql")
     ),
     include_str!("migrations/0008_s3_milliseconds.sql"),
+    include_str!("migrations/0009_oidc_client_tokens.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

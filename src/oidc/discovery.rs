@@ -27,7 +27,10 @@ pub async fn openid_configuration(
         "end_session_endpoint": at(endpoints::LOGOUT),
         "jwks_uri": at(endpoints::CERTS),
         "revocation_endpoint": at(endpoints::REVOKE),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+        "grant_types_supported": [
+            "authorization_code", "refresh_token", "client_credentials", "password",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],

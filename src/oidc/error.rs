@@ -57,6 +57,17 @@ impl OAuthError {
         )
     }
 
+    /// 400 `invalid_client`: Keycloak's answer to a client that authenticated but may not do
+    /// what it asks (token exchange's unknown audience, public client).
+    pub fn invalid_client_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_client", description)
+    }
+
+    /// 403 `access_denied`.
+    pub fn access_denied(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "access_denied", description)
+    }
+
     pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
     }

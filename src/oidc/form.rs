@@ -14,21 +14,24 @@ use super::error::OAuthError;
 /// Form bodies of the OIDC endpoints are small; anything bigger is refused with 413.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Parameters of one request, each present at most once.
+/// Parameters token exchange may repeat (Keycloak's supported multi-valued parameters).
+const MULTI_VALUED: [&str; 2] = ["audience", "resource"];
+
+/// Parameters of one request, each present at most once but for [`MULTI_VALUED`] ones.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     pairs: Vec<(String, String)>,
 }
 
 impl Params {
-    /// Parses `a=1&b=2`; refuses a parameter given twice.
+    /// Parses `a=1&b=2`; refuses a parameter given twice (but `audience`, `resource`).
     pub fn parse(encoded: &[u8]) -> Result<Self, OAuthError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (key, value) in url::form_urlencoded::parse(encoded) {
             if value.is_empty() {
                 continue;
             }
-            if pairs.iter().any(|(k, _)| *k == key) {
+            if !MULTI_VALUED.contains(&key.as_ref()) && pairs.iter().any(|(k, _)| *k == key) {
                 return Err(OAuthError::invalid_request(format!(
                     "Duplicated parameter: {key}"
                 )));
@@ -43,6 +46,15 @@ impl Params {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    pub fn get_all(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {

@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod directory;
 pub mod discovery;
 pub mod error;
+pub mod exchange;
 pub mod form;
 pub mod introspect;
 pub mod jwe;

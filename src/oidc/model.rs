@@ -34,6 +34,11 @@ pub struct Client {
     pub userinfo_signed: bool,
     pub introspection_encryption_key: Option<String>,
     pub introspection_signing_alg: String,
+    pub audiences: Vec<String>,
+    pub full_scope_allowed: bool,
+    pub standard_token_exchange: bool,
+    pub token_exchange_refresh: bool,
+    pub access_token_lifespan: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

@@ -50,8 +50,9 @@ pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) 
     tx.execute(
         "INSERT INTO clients (realm, client_id, secret, redirect_uris, post_logout_redirect_uris,
              direct_access_grants, service_account, userinfo_signed,
-             introspection_encryption_key, introspection_signing_alg)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             introspection_encryption_key, introspection_signing_alg, audiences, full_scope_allowed,
+             standard_token_exchange, token_exchange_refresh, access_token_lifespan)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (realm, client_id) DO UPDATE SET secret = excluded.secret,
              redirect_uris = excluded.redirect_uris,
              post_logout_redirect_uris = excluded.post_logout_redirect_uris,
@@ -59,7 +60,12 @@ pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) 
              service_account = excluded.service_account,
              userinfo_signed = excluded.userinfo_signed,
              introspection_encryption_key = excluded.introspection_encryption_key,
-             introspection_signing_alg = excluded.introspection_signing_alg",
+             introspection_signing_alg = excluded.introspection_signing_alg,
+             audiences = excluded.audiences,
+             full_scope_allowed = excluded.full_scope_allowed,
+             standard_token_exchange = excluded.standard_token_exchange,
+             token_exchange_refresh = excluded.token_exchange_refresh,
+             access_token_lifespan = excluded.access_token_lifespan",
         params![
             realm,
             client.client_id,
@@ -71,6 +77,11 @@ pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) 
             client.userinfo_signed,
             client.introspection_encryption_key,
             client.introspection_signing_alg.as_deref().unwrap_or("ES256"),
+            serde_json::to_string(&client.audiences)?,
+            client.full_scope_allowed,
+            client.standard_token_exchange,
+            client.token_exchange_refresh,
+            client.access_token_lifespan,
         ],
     )?;
     Ok(())
@@ -128,7 +139,9 @@ pub fn load_realms(conn: &Connection) -> Result<Vec<Realm>> {
 pub fn load_clients(conn: &Connection) -> Result<Vec<(String, Client)>> {
     let mut stmt = conn.prepare(
         "SELECT realm, client_id, secret, redirect_uris, post_logout_redirect_uris, direct_access_grants,
-                service_account, userinfo_signed, introspection_encryption_key, introspection_signing_alg
+                service_account, userinfo_signed, introspection_encryption_key, introspection_signing_alg,
+                audiences, full_scope_allowed, standard_token_exchange, token_exchange_refresh,
+                access_token_lifespan
          FROM clients ORDER BY realm, client_id",
     )?;
     let clients = stmt
@@ -145,6 +158,11 @@ pub fn load_clients(conn: &Connection) -> Result<Vec<(String, Client)>> {
                     userinfo_signed: row.get(7)?,
                     introspection_encryption_key: row.get(8)?,
                     introspection_signing_alg: row.get(9)?,
+                    audiences: json_list(&row.get::<_, String>(10)?),
+                    full_scope_allowed: row.get(11)?,
+                    standard_token_exchange: row.get(12)?,
+                    token_exchange_refresh: row.get(13)?,
+                    access_token_lifespan: row.get(14)?,
                 },
             ))
         })?

@@ -1,5 +1,6 @@
 //! The token endpoint: `authorization_code` (with PKCE), `refresh_token`,
-//! `client_credentials` and `password` grants, answered in Keycloak's JSON shape.
+//! `client_credentials`, `password` and token-exchange (`exchange.rs`) grants, answered in
+//! Keycloak's JSON shape.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -14,7 +15,7 @@ use super::error::OAuthError;
 use super::form::{OAuthParams, Params};
 use super::model::{Client, Realm, TokenKind};
 use super::tokens::{self, Grant, IssuedTokens, Subject};
-use super::{load_realm, store};
+use super::{exchange, load_realm, store};
 use crate::app::AppState;
 
 /// `POST /realms/{realm}/protocol/openid-connect/token`
@@ -30,7 +31,14 @@ pub async fn token(
     let client = client_auth::authenticate(&app, &realm, &headers, &params)
         .await?
         .client;
+    let mut issued_token_type = None;
     let grant = match grant_type.as_str() {
+        exchange::GRANT_TYPE => {
+            let audiences = params.get_all("audience");
+            let checked = exchange::exchange(&app, &realm, &client, &params, &audiences).await?;
+            issued_token_type = Some(checked.issued_token_type);
+            checked.grant
+        }
         "authorization_code" => authorization_code(&app, &realm, &client, &params).await?,
         "refresh_token" => refresh_token(&app, &realm, &client, &params).await?,
         "client_credentials" => client_credentials(&app, &realm, &client, &params)?,
@@ -42,21 +50,29 @@ pub async fn token(
         }
     };
     let note = crate::admin::journal::Note {
-        client: Some(grant.client_id.clone()),
+        client: Some(grant.client.client_id.clone()),
         user: match &grant.subject {
             Subject::User(user) => Some(user.username.clone()),
-            Subject::ServiceAccount => Some(format!("service-account-{}", grant.client_id)),
+            Subject::ServiceAccount => Some(format!("service-account-{}", grant.client.client_id)),
         },
     };
     let issued = tokens::issue(&app, grant).await?;
-    let mut response = token_response(&issued);
+    let mut body = issued.to_json();
+    if let Some(kind) = issued_token_type {
+        body["issued_token_type"] = kind.into();
+    }
+    let mut response = json_no_store(body);
     response.extensions_mut().insert(note);
     Ok(response)
 }
 
 /// The token endpoint's 200 answer, never cached (RFC 6749 §5.1).
 pub fn token_response(issued: &IssuedTokens) -> Response {
-    let mut response = axum::Json(issued.to_json()).into_response();
+    json_no_store(issued.to_json())
+}
+
+fn json_no_store(body: serde_json::Value) -> Response {
+    let mut response = axum::Json(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -105,16 +121,17 @@ async fn authorization_code(
         .ok_or_else(|| OAuthError::invalid_grant("Session not active"))?;
     Ok(Grant {
         realm: realm.clone(),
-        client_id: client.client_id.clone(),
+        client: client.clone(),
         subject: Subject::User(user),
         session_id: Some(code.session_id),
         scope: code.scope,
         nonce: code.nonce,
         auth_time: code.auth_time,
         code: Some(code.code),
-        access_ttl: realm.access_token_ttl,
+        access_ttl: tokens::access_ttl(realm, client),
         extra_claims: serde_json::Map::new(),
         with_refresh_token: true,
+        requested_audience: None,
     })
 }
 
@@ -193,16 +210,17 @@ async fn refresh_token(
         .ok_or_else(|| OAuthError::invalid_grant("Session not active"))?;
     Ok(Grant {
         realm: realm.clone(),
-        client_id: client.client_id.clone(),
+        client: client.clone(),
         subject: Subject::User(user),
         session_id: record.session_id,
         scope,
         nonce: None,
         auth_time,
         code: None,
-        access_ttl: realm.access_token_ttl,
+        access_ttl: tokens::access_ttl(realm, client),
         extra_claims: serde_json::Map::new(),
         with_refresh_token: true,
+        requested_audience: None,
     })
 }
 
@@ -224,17 +242,18 @@ fn client_credentials(
     }
     Ok(Grant {
         realm: realm.clone(),
-        client_id: client.client_id.clone(),
+        client: client.clone(),
         subject: Subject::ServiceAccount,
         session_id: None,
         scope: tokens::effective_scope(params.get("scope")),
         nonce: None,
         auth_time: app.clock.now(),
         code: None,
-        access_ttl: realm.access_token_ttl,
+        access_ttl: tokens::access_ttl(realm, client),
         extra_claims: serde_json::Map::new(),
         // Keycloak's default: no refresh token for client_credentials.
         with_refresh_token: false,
+        requested_audience: None,
     })
 }
 
@@ -272,16 +291,17 @@ async fn password(
     }
     Ok(Grant {
         realm: realm.clone(),
-        client_id: client.client_id.clone(),
+        client: client.clone(),
         subject: Subject::User(user),
         session_id: Some(session_id),
         scope: tokens::effective_scope(params.get("scope")),
         nonce: None,
         auth_time: now,
         code: None,
-        access_ttl: realm.access_token_ttl,
+        access_ttl: tokens::access_ttl(realm, client),
         extra_claims: serde_json::Map::new(),
         with_refresh_token: true,
+        requested_audience: None,
     })
 }
 

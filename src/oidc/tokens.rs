@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::model::{Realm, TokenKind, User};
+use super::model::{Client, Realm, TokenKind, User};
 use super::store::{self, NewToken};
 use crate::app::AppState;
 use crate::error::Result;
@@ -28,7 +28,8 @@ pub enum Subject {
 #[derive(Debug, Clone)]
 pub struct Grant {
     pub realm: Realm,
-    pub client_id: String,
+    /// The client the tokens are issued to (their `azp`).
+    pub client: Client,
     pub subject: Subject,
     pub session_id: Option<String>,
     /// The effective, space-separated scope (see [`effective_scope`]).
@@ -41,6 +42,42 @@ pub struct Grant {
     /// Claims merged over the defaults of the access and ID tokens (control-plane minting).
     pub extra_claims: Map<String, Value>,
     pub with_refresh_token: bool,
+    /// Token exchange's `audience`: the access token's `aud` is narrowed to these.
+    pub requested_audience: Option<Vec<String>>,
+}
+
+/// The access-token lifetime of `client`'s tokens: its own (`access.token.lifespan`), else the
+/// realm's.
+pub fn access_ttl(realm: &Realm, client: &Client) -> i64 {
+    client.access_token_lifespan.unwrap_or(realm.access_token_ttl)
+}
+
+/// The client whose roles a full-scope token carries, and so its audience (Keycloak's
+/// audience-resolve mapper), with the roles every user has by default.
+const ROLE_AUDIENCE: &str = "account";
+
+/// The audiences of `client`'s access tokens as Keycloak computes them: the clients whose roles
+/// the token carries (`account`, with full scope), then the client's audience mappers.
+pub fn audiences(client: &Client) -> Vec<String> {
+    let mut audiences = Vec::new();
+    if client.full_scope_allowed && client.client_id != ROLE_AUDIENCE {
+        audiences.push(ROLE_AUDIENCE.to_owned());
+    }
+    for audience in &client.audiences {
+        if !audiences.contains(audience) {
+            audiences.push(audience.clone());
+        }
+    }
+    audiences
+}
+
+/// `aud` as JWTs write it: one audience as a string, several as an array, none omitted.
+fn audience_claim(audiences: &[String]) -> Option<Value> {
+    match audiences {
+        [] => None,
+        [one] => Some(one.clone().into()),
+        many => Some(many.into()),
+    }
 }
 
 /// The token endpoint's answer, in Keycloak's field order.
@@ -124,7 +161,10 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
     let issuer = grant.realm.issuer(&app.public_url);
     let (subject_claims, user_id) = match &grant.subject {
         Subject::User(user) => (user.profile_claims(), Some(user.id)),
-        Subject::ServiceAccount => (service_account_claims(&grant.realm.name, &grant.client_id), None),
+        Subject::ServiceAccount => (
+            service_account_claims(&grant.realm.name, &grant.client.client_id),
+            None,
+        ),
     };
     let common = |typ: &str, exp: i64| {
         let mut claims = Map::new();
@@ -134,7 +174,7 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
         claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
         claims.insert("iss".into(), issuer.clone().into());
         claims.insert("typ".into(), typ.into());
-        claims.insert("azp".into(), grant.client_id.clone().into());
+        claims.insert("azp".into(), grant.client.client_id.clone().into());
         if let Some(sid) = &grant.session_id {
             claims.insert("sid".into(), sid.clone().into());
         }
@@ -143,17 +183,25 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
 
     let access_exp = now + grant.access_ttl;
     let mut access = common("Bearer", access_exp);
-    access.insert("aud".into(), "account".into());
+    let mut aud = audiences(&grant.client);
+    if let Some(requested) = &grant.requested_audience {
+        aud.retain(|a| requested.contains(a));
+    }
+    if let Some(aud) = audience_claim(&aud) {
+        access.insert("aud".into(), aud);
+    }
     access.insert("acr".into(), "1".into());
     access.insert("allowed-origins".into(), json!(["*"]));
-    access.insert(
-        "realm_access".into(),
-        json!({"roles": ["offline_access", "uma_authorization"]}),
-    );
-    access.insert(
-        "resource_access".into(),
-        json!({"account": {"roles": ["manage-account", "view-profile"]}}),
-    );
+    if grant.client.full_scope_allowed {
+        access.insert(
+            "realm_access".into(),
+            json!({"roles": ["offline_access", "uma_authorization"]}),
+        );
+        access.insert(
+            "resource_access".into(),
+            json!({ROLE_AUDIENCE: {"roles": ["manage-account", "view-profile"]}}),
+        );
+    }
     access.insert("scope".into(), grant.scope.clone().into());
     access.extend(subject_claims.clone());
     access.extend(grant.extra_claims.clone());
@@ -171,7 +219,7 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
     let wants_id_token = has_scope(&grant.scope, "openid") && matches!(grant.subject, Subject::User(_));
     let id_claims = wants_id_token.then(|| {
         let mut claims = common("ID", access_exp);
-        claims.insert("aud".into(), grant.client_id.clone().into());
+        claims.insert("aud".into(), grant.client.client_id.clone().into());
         if let Some(nonce) = &grant.nonce {
             claims.insert("nonce".into(), nonce.clone().into());
         }
@@ -208,7 +256,7 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
                 hash,
                 kind,
                 realm_name: &rows.realm.requested,
-                client_id: &rows.client_id,
+                client_id: &rows.client.client_id,
                 user_id,
                 session_id: rows.session_id.as_deref(),
                 code: rows.code.as_deref(),

@@ -15,6 +15,7 @@ mod drive_sharing;
 mod drive_users;
 mod driveutil;
 mod media_proxy;
+mod oidc_audiences_exchange;
 mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_hostile;

@@ -76,7 +76,10 @@ async fn password_login_gives_a_code_that_yields_keycloak_shaped_tokens() {
         assert!(tokens[field].is_string(), "{field} in {tokens}");
     }
     assert_eq!(tokens["token_type"], "Bearer");
-    assert!(tokens["expires_in"].as_i64().unwrap() >= 900);
+    assert_eq!(
+        tokens["expires_in"], 300,
+        "accessTokenLifespan of the upstream dev realms"
+    );
     assert_eq!(tokens["scope"], "openid email profile");
 
     let id = util::verify(&emu, tokens["id_token"].as_str().unwrap()).await;
