@@ -318,10 +318,11 @@ async fn apply_fixtures(
         "users": set.realms.iter().map(|r| r.users.len()).sum::<usize>(),
         "buckets": set.s3.buckets.len(),
     });
-    // Drive settings live in the fixture set, not the db: layer them over the current ones.
-    if set.drive != crate::drive::config::DriveFixture::default() {
+    // Drive's settings and the declared apps live in the fixture set, not the db: layer them
+    // over the current ones.
+    if set.drive != crate::drive::config::DriveFixture::default() || !set.apps.is_empty() {
         let mut current = (*app.fixtures()).clone();
-        current.drive.merge(set.drive.clone());
+        current.merge_settings(&set);
         app.set_fixtures(current)
             .map_err(|e| OAuthError::invalid_request(e.to_string()))?;
     }

@@ -364,3 +364,33 @@ async fn a_large_body_streams_through_with_flat_memory() {
         size / 1024
     );
 }
+
+#[tokio::test]
+async fn an_app_declared_at_runtime_is_proxied() {
+    // `lasuite-emu apply FILE` (POST /_emu/fixtures) declares an app on a running emulator.
+    let (emu, auth, media) = setup(b"runtime").await;
+    let other = util::start().await;
+    let declared = format!(
+        "[[apps]]\nkind = \"docs\"\napi_url = \"{}\"\n",
+        // the same media-auth server as `emu`'s fixture declares
+        emu.app().fixtures().apps[0].api_url
+    );
+    let answer = util::client()
+        .post(format!("{}/_emu/fixtures", other.url()))
+        .body(declared)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    assert_eq!(other.app().fixtures().apps.len(), 1);
+    let before = auth.lock().unwrap().seen.len();
+    let answer = as_alice(util::client().get(format!("{}/media/{KEY}", other.url())))
+        .send()
+        .await
+        .unwrap();
+    // The app signed for `emu`'s host and the object is only in `emu`: the store refuses,
+    // but the sub-request went to the declared app.
+    assert_eq!(auth.lock().unwrap().seen.len(), before + 1);
+    assert_eq!(answer.status(), 403);
+    assert!(media.starts_with(emu.url()));
+}
