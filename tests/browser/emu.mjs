@@ -2,9 +2,10 @@
 // playwright-core, build authorization URLs, redeem codes at the token endpoint.
 // Everything is bounded: every wait has a timeout, nothing is retried forever.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,20 +32,23 @@ export const ACTION_TIMEOUT_MS = 10_000;
 export const NAV_TIMEOUT_MS = 15_000;
 
 /**
- * Start `lasuite-emu serve --listen 127.0.0.1:0 --ephemeral --ready-file <tmp>` and wait
- * (at most READY_TIMEOUT_MS) until the ready file holds {"url", "pid"}.
+ * Start `lasuite-emu serve --listen 127.0.0.1:<port, default 0> --ephemeral --ready-file <tmp>
+ * [--fixtures F]...` and wait (at most READY_TIMEOUT_MS) until the ready file holds
+ * {"url", "pid"}. Its output goes to target/browser/<logName>.log.
  * Returns { url, pid, proc, logFile, stop() }.
  */
-export async function startEmulator() {
+export async function startEmulator({ port = 0, fixtures = [], logName = 'emulator' } = {}) {
   if (!fs.existsSync(EMU_BIN)) {
     throw new Error(`emulator binary not found at ${EMU_BIN} (build it with \`cargo build\`, or set LASUITE_EMU_BIN)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-browser-'));
   const readyFile = path.join(dir, 'ready.json');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const logFile = path.join(ARTIFACTS, 'emulator.log');
+  const logFile = path.join(ARTIFACTS, `${logName}.log`);
   const logFd = fs.openSync(logFile, 'w');
-  const proc = spawn(EMU_BIN, ['serve', '--listen', '127.0.0.1:0', '--ephemeral', '--ready-file', readyFile], {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--ephemeral', '--ready-file', readyFile];
+  for (const fixture of fixtures) args.push('--fixtures', fixture);
+  const proc = spawn(EMU_BIN, args, {
     stdio: ['ignore', logFd, logFd],
   });
   fs.closeSync(logFd);
@@ -120,8 +124,10 @@ export async function startCallbackServer() {
  * configured only from `lasuite-emu env docs|drive`) against `emu`, with the real-client
  * suite's virtualenv (tests/clients/run.sh creates it). Returns { docs, drive, stop() } where
  * docs and drive are the apps' URLs (http://localhost:PORT).
+ * With `media: { docs: PORT, drive: PORT }`, the apps listen on the emulator's host on those
+ * ports (the emulator was started with their `env APP --fixture` lines, see mediaFixtures).
  */
-export async function startStandIns(emu) {
+export async function startStandIns(emu, { media = null, logName = 'standins' } = {}) {
   const clients = path.join(REPO, 'tests', 'clients');
   const python = path.join(clients, '.venv', 'bin', 'python');
   if (!fs.existsSync(python)) {
@@ -129,8 +135,11 @@ export async function startStandIns(emu) {
   }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-standins-'));
-  const logFd = fs.openSync(path.join(ARTIFACTS, 'standins.log'), 'w');
-  const proc = spawn(python, ['standins.py', '--emulator', emu.url, '--workdir', workdir], {
+  const logPath = path.join(ARTIFACTS, `${logName}.log`);
+  const logFd = fs.openSync(logPath, 'w');
+  const args = ['standins.py', '--emulator', emu.url, '--workdir', workdir];
+  if (media) args.push('--media', '--docs-port', String(media.docs), '--drive-port', String(media.drive));
+  const proc = spawn(python, args, {
     cwd: clients,
     stdio: ['ignore', 'pipe', logFd],
     env: { ...process.env, LASUITE_EMU_BIN: EMU_BIN },
@@ -159,12 +168,42 @@ export async function startStandIns(emu) {
   while (!(urls.docs && urls.drive)) {
     if (exited || Date.now() > deadline) {
       await stop();
-      const log = fs.readFileSync(path.join(ARTIFACTS, 'standins.log'), 'utf8').slice(-3000);
+      const log = fs.readFileSync(logPath, 'utf8').slice(-3000);
       throw new Error(`stand-in apps did not start (exit: ${JSON.stringify(exited)}); log tail:\n${log}`);
     }
     await sleep(100);
   }
   return { docs: urls.docs, drive: urls.drive, stop };
+}
+
+/** A free TCP port of 127.0.0.1 (closed again: the caller binds it soon after). */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The media-links setup chosen before anything starts: ports for the emulator and both apps
+ * (on 127.0.0.1, the emulator's host, so the apps' session cookies reach MEDIA_BASE_URL), and
+ * the fixture files `lasuite-emu env APP --fixture --url EMU --app-url APP` prints, for
+ * `serve --fixtures`. Returns { emulatorPort, emulatorUrl, apps: { docs, drive }, fixtures }.
+ */
+export async function mediaFixtures() {
+  const emulatorPort = await freePort();
+  const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+  const apps = { docs: await freePort(), drive: await freePort() };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-media-'));
+  const fixtures = [];
+  for (const [name, port] of Object.entries(apps)) {
+    const lines = execFileSync(EMU_BIN, ['env', name, '--fixture', '--url', emulatorUrl, '--app-url', `http://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 30_000 });
+    const file = path.join(dir, `${name}-app.toml`);
+    fs.writeFileSync(file, lines);
+    fixtures.push(file);
+  }
+  return { emulatorPort, emulatorUrl, apps, fixtures };
 }
 
 /**

@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -159,7 +161,8 @@ def _tail(path: Path, n: int = 4000) -> str:
 
 
 class EmulatorProcess:
-    def __init__(self, workdir: Path, fixtures: Path | None = None):
+    def __init__(self, workdir: Path, fixtures: Path | list[Path] | None = None,
+                 port: int = 0):
         self.workdir = workdir
         self.binary = emulator_binary()
         self.ready_file = workdir / "ready.json"
@@ -167,12 +170,12 @@ class EmulatorProcess:
         self.stderr_path = workdir / "stderr.log"
         self.cmd = [
             str(self.binary), "serve",
-            "--listen", "127.0.0.1:0",
+            "--listen", f"127.0.0.1:{port}",
             "--ephemeral",
             "--ready-file", str(self.ready_file),
         ]
-        if fixtures is not None:
-            self.cmd += ["--fixtures", str(fixtures)]
+        for fixture in [fixtures] if isinstance(fixtures, Path) else fixtures or []:
+            self.cmd += ["--fixtures", str(fixture)]
         self.proc: subprocess.Popen | None = None
 
     def logs(self) -> str:
@@ -243,9 +246,9 @@ class EmulatorProcess:
         assert rc == 0, f"emulator exited with status {rc} after SIGTERM\n" + self.logs()
 
 
-def _serve(workdir: Path, fixtures: Path | None = None):
+def _serve(workdir: Path, fixtures: Path | list[Path] | None = None, port: int = 0):
     """Yields a started emulator process (for a session fixture), stopped afterwards."""
-    proc = EmulatorProcess(workdir, fixtures=fixtures)
+    proc = EmulatorProcess(workdir, fixtures=fixtures, port=port)
     emu = proc.start()
     try:
         yield emu
@@ -375,6 +378,79 @@ def _standin(name, emulator, tmp_path_factory):
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
     return app
+
+
+@dataclass
+class MediaSetup:
+    """Where the media tests' emulator and apps listen, chosen before any of them starts: the
+    emulator is started with the apps' `env --fixture` lines, which name both URLs."""
+
+    emulator_port: int
+    app_ports: dict[str, int]
+    fixtures: dict[str, Path]
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    def app_url(self, name: str) -> str:
+        # the emulator's host: the browser sends the app's session cookie to MEDIA_BASE_URL
+        # (the emulator) only when the two share a host (cookies ignore ports)
+        return f"http://127.0.0.1:{self.app_ports[name]}"
+
+
+@pytest.fixture(scope="session")
+def media_setup(tmp_path_factory) -> MediaSetup:
+    import standins
+
+    workdir = tmp_path_factory.mktemp("media-fixtures")
+    ports = {name: standins.free_port() for name in ("emulator", "docs", "drive")}
+    setup = MediaSetup(ports.pop("emulator"), ports, {})
+    for name in ("docs", "drive"):
+        # as the env block's comment says: env APP --fixture ... > APP-app.toml
+        setup.fixtures[name] = workdir / f"{name}-app.toml"
+        setup.fixtures[name].write_text(standins.env_block(
+            name, setup.emulator_url, setup.app_url(name), "--fixture"
+        ))
+    return setup
+
+
+@pytest.fixture(scope="session")
+def media_emulator(media_setup, tmp_path_factory) -> Emulator:
+    """An emulator started with both apps declared (`serve --fixtures docs-app.toml
+    --fixtures drive-app.toml`): it plays their nginx for `/media/`."""
+    yield from _serve(
+        tmp_path_factory.mktemp("emu-media"),
+        fixtures=[media_setup.fixtures["docs"], media_setup.fixtures["drive"]],
+        port=media_setup.emulator_port,
+    )
+
+
+def _media_standin(name, media_setup, emulator, tmp_path_factory):
+    import standins
+
+    assert emulator.url == media_setup.emulator_url
+    try:
+        return standins.start(
+            name, emulator.url, tmp_path_factory.mktemp(f"{name}-media-app"),
+            host="127.0.0.1", port=media_setup.app_ports[name],
+        )
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def media_docs_app(media_setup, media_emulator, tmp_path_factory):
+    app = _media_standin("docs", media_setup, media_emulator, tmp_path_factory)
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def media_drive_app(media_setup, media_emulator, tmp_path_factory):
+    app = _media_standin("drive", media_setup, media_emulator, tmp_path_factory)
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="session")

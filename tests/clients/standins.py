@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -32,10 +33,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def env_block(app: str, emulator_url: str, app_url: str) -> str:
+def env_block(app: str, emulator_url: str, app_url: str, *extra: str) -> str:
     """What the user would paste: the emulator's own `env` command output."""
     return subprocess.run(
-        [str(emulator_binary()), "env", app, "--url", emulator_url, "--app-url", app_url],
+        [str(emulator_binary()), "env", app, "--url", emulator_url, "--app-url", app_url, *extra],
         check=True, capture_output=True, text=True, timeout=30,
     ).stdout
 
@@ -64,11 +65,13 @@ class StandIn:
                 self.proc.wait()
 
 
-def start(app: str, emulator_url: str, workdir: Path) -> StandIn:
-    """Starts app `docs` or `drive` on a free port of localhost, configured from its env block."""
+def start(app: str, emulator_url: str, workdir: Path, host: str = "localhost",
+          port: int | None = None) -> StandIn:
+    """Starts app `docs` or `drive` on `host`:`port` (a free port by default), configured from
+    its env block."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://localhost:{port}"
+    port = port or free_port()
+    url = f"http://{host}:{port}"
     env_file = workdir / f"{app}.env"
     env_file.write_text(env_block(app, emulator_url, url))
     log_file = workdir / f"{app}.log"
@@ -103,9 +106,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--emulator", required=True, help="the running emulator's URL")
     parser.add_argument("--workdir", default=None)
+    parser.add_argument(
+        "--media", action="store_true",
+        help="the media-links setup: both apps on the emulator's host, on the ports given, "
+        "declared to the emulator by the caller (serve --fixtures with `env APP --fixture`)",
+    )
+    parser.add_argument("--docs-port", type=int, default=None)
+    parser.add_argument("--drive-port", type=int, default=None)
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="lasuite-emu-standins-"))
-    apps = [start(name, args.emulator, workdir / name) for name in ("docs", "drive")]
+    host = urlsplit(args.emulator).hostname if args.media else "localhost"
+    ports = {"docs": args.docs_port, "drive": args.drive_port}
+    apps = [
+        start(name, args.emulator, workdir / name, host=host, port=ports[name])
+        for name in ("docs", "drive")
+    ]
     # One line per app, then wait: the caller stops us with SIGTERM.
     for standin in apps:
         print(f"{standin.name} {standin.url}", flush=True)

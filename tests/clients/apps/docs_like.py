@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lasuite.oidc_login.decorators import refresh_oidc_access_token
 
 from .csrf_probe import csrf_probe
+from . import media
 from .drive_client import DriveCallFailed, DriveClient, put_to_policy
 
 HOME_PAGE = (Path(__file__).parent / "docs_home.html").read_text()
@@ -122,4 +123,8 @@ urlpatterns = [
     path("api/v1.0/drive/files/", create_file),
     path("api/v1.0/drive/files/<uuid:item_id>/upload-ended/", upload_ended),
     path("api/v1.0/docs-to-drive/", docs_to_drive),
+    # media links (MEDIA_BASE_URL/media/<document>/attachments/<file>): nginx asks media-auth
+    path("api/v1.0/documents/media-auth/", media.docs_media_auth),
+    path("api/v1.0/media-uploads/", media.upload_view("docs")),
+    path("media-page/", media.page_view("docs")),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from rp_app.views import ExternalMeView
 
+from . import media
 from .csrf_probe import csrf_probe
 
 
@@ -54,4 +55,8 @@ urlpatterns = [
     path("api/v1.0/", include("lasuite.oidc_login.urls")),
     path("external_api/v1.0/users/me/", ExternalMeView.as_view()),
     path("storage/<path:key>", stored_object),
+    # media links (MEDIA_BASE_URL/media/[preview/]item/<item>/<name>): nginx asks media-auth
+    path("api/v1.0/items/media-auth/", media.drive_media_auth),
+    path("api/v1.0/media-uploads/", media.upload_view("drive")),
+    path("media-page/", media.page_view("drive")),
 ]

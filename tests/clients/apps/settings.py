@@ -52,6 +52,7 @@ class Base(Configuration):
 
     # --- S3 through django-storages ------------------------------------------------------------
     STORAGES = {"default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    MEDIA_URL = "/media/"  # as upstream: the path of media links, which media-auth parses
     MEDIA_BASE_URL = values.Value(None, environ_name="MEDIA_BASE_URL", environ_prefix=None)
     AWS_S3_ENDPOINT_URL = values.Value(environ_name="AWS_S3_ENDPOINT_URL", environ_prefix=None)
     AWS_S3_ACCESS_KEY_ID = values.Value(environ_name="AWS_S3_ACCESS_KEY_ID", environ_prefix=None)
@@ -177,6 +178,12 @@ class Docs(Base):
     # Not an upstream setting (Docs has no Drive client yet): the integration's name for where
     # its Drive calls go, as the env block prints it.
     DRIVE_API_URL = values.Value(environ_name="DRIVE_API_URL", environ_prefix=None)
+    # As Docs declares it: where media-auth finds the original URL of nginx's subrequest.
+    MEDIA_AUTH_ORIGINAL_URL_HEADER = values.Value(
+        default="HTTP_X_ORIGINAL_URL",
+        environ_name="MEDIA_AUTH_ORIGINAL_URL_HEADER",
+        environ_prefix=None,
+    )
 
 
 class Drive(Base):

@@ -31,3 +31,21 @@ class User(AbstractBaseUser):
 
     def __str__(self):
         return f"{self.sub} <{self.email}>"
+
+
+class MediaUpload(models.Model):
+    """Who uploaded which object (the stand-in apps' whole media model).
+
+    Upstream decides media-auth from its documents (Docs: a document the user may read lists the
+    attachment key) or items (Drive: the item named in the key, with the user's abilities on it).
+    The stand-ins have neither; this row is what they keep instead: the object's key, the
+    document or item id in it, its owner, its type and whether its upload is over."""
+
+    key = models.CharField(max_length=1024, unique=True)
+    resource_id = models.UUIDField(db_index=True)
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="media_uploads")
+    mimetype = models.CharField(max_length=255)
+    ready = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"{self.key} ({self.owner})"
