@@ -51,8 +51,8 @@ pub fn check_read(c: &Conditions<'_>, etag: &str, last_modified: i64) -> S3Resul
         _ => {}
     }
     match (c.if_none_match, c.if_modified_since) {
-        (Some(condition), _) if matches(condition, etag) => Err(not_modified()),
-        (None, Some(since)) if last_modified <= unix(since) => Err(not_modified()),
+        (Some(condition), _) if matches(condition, etag) => Err(not_modified(etag, last_modified)),
+        (None, Some(since)) if last_modified <= unix(since) => Err(not_modified(etag, last_modified)),
         _ => Ok(()),
     }
 }
@@ -93,8 +93,22 @@ pub fn precondition_failed() -> S3Error {
     )
 }
 
-fn not_modified() -> S3Error {
-    s3_error!(NotModified)
+/// 304, naming the object as S3 does (`ETag`, `Last-Modified`); the server strips the body.
+fn not_modified(etag: &str, last_modified: i64) -> S3Error {
+    let mut error = s3_error!(NotModified);
+    let mut headers = http::HeaderMap::new();
+    if let Ok(value) = http::HeaderValue::from_str(&format!("\"{etag}\"")) {
+        headers.insert(http::header::ETAG, value);
+    }
+    let date = super::objects::timestamp(last_modified);
+    let mut text = Vec::new();
+    if date.format(s3s::dto::TimestampFormat::HttpDate, &mut text).is_ok()
+        && let Ok(value) = http::HeaderValue::from_bytes(&text)
+    {
+        headers.insert(http::header::LAST_MODIFIED, value);
+    }
+    error.set_headers(headers);
+    error
 }
 
 #[cfg(test)]

@@ -235,6 +235,12 @@ async fn with_request_id(response: Response, id: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(id) {
         parts.headers.insert("x-amz-request-id", value);
     }
+    if parts.status == StatusCode::NOT_MODIFIED {
+        // s3s writes a 304 as an XML error; HTTP's 304 has no body and describes the object.
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
     let is_xml = parts
         .headers
         .get(header::CONTENT_TYPE)

@@ -696,3 +696,27 @@ async fn edge_cases_the_conformance_suite_found() {
         missing.text()
     );
 }
+
+#[tokio::test]
+async fn a_304_names_the_object_and_has_no_body() {
+    // AWS: 304 with ETag and Last-Modified, no body (RFC 9110 §15.4.5); s3s alone kept the
+    // XML error's Content-Type and Content-Length.
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    let key = format!("{BUCKET}/cached");
+    assert_eq!(s3.put(&key, b"0123456789").await.status, 200);
+    let first = s3.get(&key).await;
+    let etag = first.header("etag").unwrap().to_owned();
+    for (name, value) in [
+        ("if-none-match", etag.clone()),
+        ("if-modified-since", first.header("last-modified").unwrap().to_owned()),
+    ] {
+        let again = s3.send("GET", &key, &[], &[(name, &value)], b"").await;
+        assert_eq!(again.status, 304, "{name}");
+        assert_eq!(again.header("etag"), Some(etag.as_str()), "{name}");
+        assert_eq!(again.header("last-modified"), first.header("last-modified"), "{name}");
+        assert_eq!(again.header("content-type"), None, "{name}");
+        assert!(again.body.is_empty());
+        assert!(matches!(again.header("content-length"), None | Some("0")), "{name}");
+    }
+}
