@@ -17,6 +17,7 @@ mod driveutil;
 mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_introspection;
+mod oidc_logout;
 mod oidc_tokens;
 mod s3_objects;
 mod s3_presign;
