@@ -24,5 +24,6 @@ mod s3_presign;
 mod s3_versions_and_lists;
 mod s3util;
 mod server;
+mod shutdown;
 mod sigv4;
 mod util;
