@@ -173,7 +173,8 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
             )
         }
     };
-    let db = Db::open(&data_dir.join("state.db"))?;
+    let durable = matches!(config.storage, Storage::Dir(_));
+    let db = Db::open(&data_dir.join("state.db"), durable)?;
     let clock = Arc::new(Clock::system());
     let now = clock.now();
     db.write_blocking(|tx| {
@@ -181,7 +182,7 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         oidc::store::purge_expired(tx, now)
     })?;
     let directory = db.read_blocking(Directory::load)?;
-    let s3 = open_s3(&db, &data_dir, &clock, matches!(config.storage, Storage::Dir(_)))?;
+    let s3 = open_s3(&db, &data_dir, &clock, durable)?;
     let app = Arc::new(App {
         public_url,
         data_dir: data_dir.clone(),
