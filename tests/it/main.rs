@@ -6,6 +6,7 @@
 
 mod admin;
 mod cli;
+mod crash;
 mod drive_changes;
 mod drive_gating;
 mod drive_items;
