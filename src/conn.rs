@@ -75,7 +75,14 @@ pub async fn serve(
                 let router = router.clone();
                 let idle = timeouts.body_idle;
                 let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                    let request = request.map(|body| Body::new(IdleBody::new(body, idle)));
+                    // A request without a body (most GETs) has nothing to watch.
+                    let request = request.map(|body| {
+                        if body.is_end_stream() {
+                            Body::new(body)
+                        } else {
+                            Body::new(IdleBody::new(body, idle))
+                        }
+                    });
                     router.clone().oneshot(request)
                 });
                 let connection = http.serve_connection(TokioIo::new(tcp), service);
@@ -126,7 +133,8 @@ pub struct BodyIdle(Duration);
 struct IdleBody {
     inner: Incoming,
     idle: Duration,
-    timer: Pin<Box<Sleep>>,
+    /// Created the first time the body has to wait.
+    timer: Option<Pin<Box<Sleep>>>,
     armed: bool,
 }
 
@@ -135,7 +143,7 @@ impl IdleBody {
         Self {
             inner,
             idle,
-            timer: Box::pin(tokio::time::sleep(idle)),
+            timer: None,
             armed: false,
         }
     }
@@ -156,11 +164,15 @@ impl HttpBody for IdleBody {
                 Poll::Ready(frame.map(|frame| frame.map_err(Into::into)))
             }
             Poll::Pending => {
+                let deadline = Instant::now() + this.idle;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                 if !this.armed {
-                    this.timer.as_mut().reset(Instant::now() + this.idle);
+                    timer.as_mut().reset(deadline);
                     this.armed = true;
                 }
-                match this.timer.as_mut().poll(cx) {
+                match timer.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyIdle(this.idle))))),
                     Poll::Pending => Poll::Pending,
                 }
