@@ -1,6 +1,7 @@
 //! Drive API numbers for `just bench` (printed as one JSON object): the upload flow a client
-//! plays (create a file, presigned PUT of 10 KiB, upload-ended) over HTTP; a children page in
-//! a folder of 100,000 items; a move of a folder with 10,000 descendants.
+//! plays (create a file, presigned PUT of 10 KiB, upload-ended) over HTTP, ephemeral and with a
+//! durable `--data` directory (bodies fsynced, commits `synchronous = FULL`); a children page
+//! in a folder of 100,000 items; a move of a folder with 10,000 descendants.
 
 use std::time::Instant;
 
@@ -61,9 +62,9 @@ async fn fill(
         .unwrap();
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let emu = Emulator::builder().start().await.unwrap();
+/// The upload flow, one client after another, `count` times under a new folder: p50 and p99
+/// in ms, and flows per second.
+async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64, f64, f64) {
     let http = reqwest::Client::new();
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
     let api = |path: &str| format!("{}{API}{path}", emu.url());
@@ -71,14 +72,12 @@ async fn main() {
         let request = http.post(path).bearer_auth(&token).json(&body);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    let root = post(api("/items/"), json!({"type": "folder", "title": "bench"})).await;
+    let root = post(api("/items/"), json!({"type": "folder", "title": "flows"})).await;
     let root_id = root["id"].as_str().unwrap().to_owned();
-
-    // 1. The upload flow, one client after another.
     let body = vec![b'x'; 10 * 1024];
     let mut flows = Vec::new();
     let started = Instant::now();
-    for _ in 0..300 {
+    for _ in 0..count {
         let t0 = Instant::now();
         let file = post(
             api(&format!("/items/{root_id}/children/")),
@@ -101,9 +100,32 @@ async fn main() {
         assert_eq!(ended["upload_state"], "analyzing");
         flows.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    let flows_per_sec = flows.len() as f64 / started.elapsed().as_secs_f64();
-    let flow_p50 = percentile(&mut flows, 0.5);
-    let flow_p99 = percentile(&mut flows, 0.99);
+    let per_sec = flows.len() as f64 / started.elapsed().as_secs_f64();
+    (percentile(&mut flows, 0.5), percentile(&mut flows, 0.99), per_sec)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    // 1. The upload flow with a durable data directory (on the target directory's disk, not a
+    // tmpfs /tmp, so fsync costs what it costs).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let durable = Emulator::builder().data_dir(dir.path()).start().await.unwrap();
+    let (durable_p50, durable_p99, durable_per_sec) = upload_flows(&durable, 300).await;
+    durable.stop().await;
+
+    let emu = Emulator::builder().start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let api = |path: &str| format!("{}{API}{path}", emu.url());
+    let post = |path: String, body: Value| {
+        let request = http.post(path).bearer_auth(&token).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let root = post(api("/items/"), json!({"type": "folder", "title": "bench"})).await;
+    let root_id = root["id"].as_str().unwrap().to_owned();
+
+    // 1b. The same, ephemeral (bodies and commits not fsynced).
+    let (flow_p50, flow_p99, flows_per_sec) = upload_flows(&emu, 300).await;
 
     // 2. A children page in a folder of 100,000 items.
     let big = post(api("/items/"), json!({"type": "folder", "title": "big"})).await;
@@ -168,6 +190,9 @@ async fn main() {
             "drive_flow_p50_ms": flow_p50,
             "drive_flow_p99_ms": flow_p99,
             "drive_flows_per_sec": flows_per_sec,
+            "drive_flow_durable_p50_ms": durable_p50,
+            "drive_flow_durable_p99_ms": durable_p99,
+            "drive_flows_durable_per_sec": durable_per_sec,
             "drive_children_page_100k_ms": page_p50,
             "drive_children_deep_page_100k_ms": deep_page_p50,
             "drive_move_10k_ms": move_ms,

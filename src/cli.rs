@@ -315,6 +315,33 @@ pub struct ServeArgs {
     /// Once serving, write JSON {"url": ..., "pid": ...} to this file.
     #[arg(long, env = "LASUITE_EMU_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, seconds to let requests in flight finish before their
+    /// connections are closed.
+    #[arg(
+        long,
+        env = "LASUITE_EMU_SHUTDOWN_TIMEOUT",
+        default_value_t = 5,
+        value_name = "SECS"
+    )]
+    pub shutdown_timeout: u64,
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(
+        long,
+        env = "LASUITE_EMU_HEADER_READ_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub header_read_timeout: u64,
+    /// Seconds a request body may send nothing before its request fails.
+    #[arg(
+        long,
+        env = "LASUITE_EMU_BODY_IDLE_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub body_idle_timeout: u64,
 }
 
 #[derive(Debug, Args)]

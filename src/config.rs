@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::fixtures::FixtureSet;
@@ -29,6 +30,8 @@ pub struct Config {
     /// Bearer key for the control plane; generated when listening beyond loopback.
     pub admin_key: Option<String>,
     pub ready_file: Option<PathBuf>,
+    /// Request-head, idle-body and shutdown time limits.
+    pub timeouts: crate::conn::Timeouts,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             fixture_files: Vec::new(),
             admin_key: None,
             ready_file: None,
+            timeouts: crate::conn::Timeouts::default(),
         }
     }
 }
@@ -69,6 +73,11 @@ impl Config {
             fixture_files: args.fixtures.clone(),
             admin_key: args.admin_key.clone().filter(|k| !k.is_empty()),
             ready_file: args.ready_file.clone(),
+            timeouts: crate::conn::Timeouts {
+                header_read: Duration::from_secs(args.header_read_timeout),
+                body_idle: Duration::from_secs(args.body_idle_timeout),
+                shutdown: Duration::from_secs(args.shutdown_timeout),
+            },
         })
     }
 }

@@ -53,6 +53,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod ctl;
 pub mod db;
 pub mod demo;
@@ -182,6 +183,28 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long [`RunningEmulator::stop`] lets requests in flight finish before closing their
+    /// connections (default 5 s).
+    #[must_use]
+    pub fn shutdown_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.timeouts.shutdown = timeout;
+        self
+    }
+
+    /// How long a client has to send a whole request head (default 30 s).
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.timeouts.header_read = timeout;
+        self
+    }
+
+    /// How long a request body may send nothing before its request fails (default 30 s).
+    #[must_use]
+    pub fn body_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.config.timeouts.body_idle = timeout;
+        self
+    }
+
     /// Starts serving; returns once requests are answered.
     pub async fn start(self) -> Result<RunningEmulator> {
         if let Some(error) = self.fixture_error {
@@ -285,8 +308,9 @@ impl RunningEmulator {
         admin::snapshot::restore(self.inner.app(), path.as_ref()).await
     }
 
-    /// Stops serving and waits for in-flight requests.
-    pub async fn stop(self) {
-        self.inner.stop().await;
+    /// Stops serving and waits for in-flight requests, up to the shutdown timeout; returns how
+    /// many connections were still open then and closed.
+    pub async fn stop(self) -> usize {
+        self.inner.stop().await
     }
 }

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("LASUITE_EMU_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lasuite_emu=info,s3s=off")),
         )
+        // Colours only on a terminal: a log file or a test harness reads plain `key=value`.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     // SQLite work runs on the blocking pool; a few threads saturate it (one writer, four

@@ -13,7 +13,6 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt as _;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -37,7 +36,9 @@ pub struct Running {
     addrs: Vec<SocketAddr>,
     data_dir: PathBuf,
     shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
+    /// Listener tasks (each returns how many connections the shutdown deadline cut) and the
+    /// fixture watcher.
+    tasks: JoinSet<usize>,
     /// Keeps an ephemeral data directory alive; removed when dropped.
     _tempdir: Option<tempfile::TempDir>,
 }
@@ -61,10 +62,22 @@ impl Running {
         &self.app
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for that.
-    pub async fn stop(mut self) {
+    /// Stops accepting connections and lets in-flight requests finish, up to the shutdown
+    /// deadline (`--shutdown-timeout`); connections still open then are closed, and one line
+    /// says how many. Returns that number.
+    pub async fn stop(mut self) -> usize {
         let _ = self.shutdown.send(true);
-        while self.tasks.join_next().await.is_some() {}
+        let mut cut = 0;
+        while let Some(joined) = self.tasks.join_next().await {
+            cut += joined.unwrap_or(0);
+        }
+        if cut > 0 {
+            tracing::warn!(
+                connections = cut,
+                "shutdown deadline passed: closed the connections still open"
+            );
+        }
+        cut
     }
 }
 
@@ -100,6 +113,7 @@ pub async fn start(config: Config) -> Result<Running> {
             .then(|| crate::oidc::tokens::random_id(24))
     });
 
+    let timeouts = config.timeouts;
     // Opening SQLite, reading keys and applying fixtures are blocking work.
     let prepared =
         tokio::task::spawn_blocking(move || prepare_state(config, public_url, admin_key)).await??;
@@ -109,27 +123,20 @@ pub async fn start(config: Config) -> Result<Running> {
     let (shutdown, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     for listener in listeners {
-        let mut stopped = stopped.clone();
-        // TCP_NODELAY: small responses otherwise wait on Nagle's algorithm (about 40 ms).
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let service = router.clone();
-        tasks.spawn(async move {
-            let until_stopped = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            if let Err(error) = axum::serve(listener, service)
-                .with_graceful_shutdown(until_stopped)
-                .await
-            {
-                tracing::error!(%error, "server stopped with an error");
-            }
-        });
+        tasks.spawn(crate::conn::serve(
+            listener,
+            router.clone(),
+            timeouts,
+            stopped.clone(),
+        ));
     }
 
     if !app.fixture_files.is_empty() {
-        tasks.spawn(crate::admin::reload::watch(Arc::clone(&app), stopped.clone()));
+        let watch = crate::admin::reload::watch(Arc::clone(&app), stopped.clone());
+        tasks.spawn(async move {
+            watch.await;
+            0
+        });
     }
     if let Some(path) = ready_file {
         let body = json!({"url": app.public_url, "pid": std::process::id()}).to_string();
@@ -166,7 +173,8 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
             )
         }
     };
-    let db = Db::open(&data_dir.join("state.db"))?;
+    let durable = matches!(config.storage, Storage::Dir(_));
+    let db = Db::open(&data_dir.join("state.db"), durable)?;
     let clock = Arc::new(Clock::system());
     let now = clock.now();
     db.write_blocking(|tx| {
@@ -174,7 +182,7 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         oidc::store::purge_expired(tx, now)
     })?;
     let directory = db.read_blocking(Directory::load)?;
-    let s3 = open_s3(&db, &data_dir, &clock, matches!(config.storage, Storage::Dir(_)))?;
+    let s3 = open_s3(&db, &data_dir, &clock, durable)?;
     let app = Arc::new(App {
         public_url,
         data_dir: data_dir.clone(),

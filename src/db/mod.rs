@@ -59,11 +59,21 @@ impl Inner {
 
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self> {
+    ///
+    /// `durable`: the writer commits with `synchronous = FULL`, so the WAL is on disk before a
+    /// commit returns and an OS crash or power loss cannot roll back a write already answered
+    /// (`NORMAL`, in WAL mode, only syncs at checkpoints: the last commits may vanish). Without
+    /// it (`--ephemeral`, state deleted on exit, bodies not fsynced either) commits never sync.
+    pub fn open(path: &Path, durable: bool) -> Result<Self> {
         if !path.exists() {
-            create_from_template(path)?;
+            create_from_template(path, durable)?;
         }
         let mut writer = open_connection(path, OpenFlags::default())?;
+        writer.execute_batch(if durable {
+            "PRAGMA synchronous = FULL;"
+        } else {
+            "PRAGMA synchronous = OFF;"
+        })?;
         migrations::migrate(&mut writer)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -132,16 +142,26 @@ impl Db {
 /// Writes a new database file: a copy of one migrated once per process. Running the migrations
 /// (a few milliseconds of DDL) was the largest part of an in-process start, and a test suite
 /// starts many emulators. The copy is written beside `path` and renamed into place.
-fn create_from_template(path: &Path) -> Result<()> {
+fn create_from_template(path: &Path, durable: bool) -> Result<()> {
     static TEMPLATE: OnceLock<std::result::Result<Vec<u8>, String>> = OnceLock::new();
     let template = TEMPLATE
         .get_or_init(|| migrated_template().map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|e| Error::Config(format!("building the empty database: {e}")))?;
     let partial = path.with_extension("db-new");
-    std::fs::write(&partial, template)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))
+    let create = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&partial)?;
+        std::io::Write::write_all(&mut file, template)?;
+        if durable {
+            file.sync_all()?;
+        }
+        std::fs::rename(&partial, path)?;
+        if durable && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    };
+    create().map_err(|e| Error::io(format!("creating {}", path.display()), e))
 }
 
 /// The bytes of an empty database at the latest schema version.
@@ -163,6 +183,7 @@ fn lock(mutex: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
 fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Readers never commit; the writer's `synchronous` is set by `Db::open`.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;

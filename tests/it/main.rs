@@ -6,6 +6,7 @@
 
 mod admin;
 mod cli;
+mod crash;
 mod drive_changes;
 mod drive_gating;
 mod drive_items;
@@ -20,6 +21,7 @@ mod oidc_browser_flow;
 mod oidc_errors;
 mod oidc_hostile;
 mod oidc_introspection;
+mod oidc_logout;
 mod oidc_tokens;
 mod s3_hostile;
 mod s3_objects;
@@ -27,5 +29,6 @@ mod s3_presign;
 mod s3_versions_and_lists;
 mod s3util;
 mod server;
+mod shutdown;
 mod sigv4;
 mod util;

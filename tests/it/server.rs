@@ -240,3 +240,25 @@ async fn a_keycloak_realm_export_is_accepted_as_fixture() {
     assert_eq!(claims["email"], "impress@impress.world");
     assert_eq!(claims["first_name"], "John");
 }
+
+/// `PRAGMA synchronous` of the connection that commits writes.
+async fn writer_synchronous(emu: &lasuite_emu::RunningEmulator) -> i64 {
+    emu.app()
+        .db
+        .with_writer(|conn| Ok(conn.query_row("PRAGMA synchronous", [], |row| row.get(0))?))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_durable_emulator_commits_with_synchronous_full() {
+    // WAL with synchronous = NORMAL may lose the last commits on an OS crash or power loss;
+    // FULL syncs the WAL at every commit, so an acknowledged write is on disk (2 = FULL).
+    let dir = tempfile::tempdir().unwrap();
+    let durable = Emulator::builder().data_dir(dir.path()).start().await.unwrap();
+    assert_eq!(writer_synchronous(&durable).await, 2);
+    durable.stop().await;
+    // --ephemeral state is deleted on exit and its bodies are not fsynced: OFF (0).
+    let ephemeral = util::start().await;
+    assert_eq!(writer_synchronous(&ephemeral).await, 0);
+}

@@ -1,0 +1,190 @@
+//! Connections: the accept loop of one listener, HTTP/1.1 with a request-head read timeout,
+//! request bodies that fail when they stop arriving, and a stop with a deadline.
+//!
+//! On stop the listener closes at once, every connection is told to finish its request and
+//! close (idle keep-alive connections close immediately), and whatever is still open when the
+//! shutdown deadline passes is dropped: a client holding a half-sent request cannot keep the
+//! process alive. A body cut that way fails its request like any broken body, so nothing it
+//! was writing becomes visible (bodies go to `tmp/` and are renamed only once complete).
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, Sleep};
+use tower::ServiceExt as _;
+
+/// The connection-level time limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A request head (request line and headers) must arrive within this.
+    pub header_read: Duration,
+    /// A request body that sends nothing for this long fails its request.
+    pub body_idle: Duration,
+    /// After a stop, connections still open this long are closed.
+    pub shutdown: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(30),
+            body_idle: Duration::from_secs(30),
+            shutdown: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Serves `listener` until `stopped` turns true, then waits for open connections up to the
+/// shutdown deadline. Returns how many connections the deadline cut.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    mut stopped: watch::Receiver<bool>,
+) -> usize {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = until_stopped(&mut stopped) => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let tcp = match accepted {
+                    Ok((tcp, _peer)) => tcp,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                // TCP_NODELAY: small responses otherwise wait on Nagle's algorithm (about 40 ms).
+                let _ = tcp.set_nodelay(true);
+                let router = router.clone();
+                let idle = timeouts.body_idle;
+                let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                    // A request without a body (most GETs) has nothing to watch.
+                    let request = request.map(|body| {
+                        if body.is_end_stream() {
+                            Body::new(body)
+                        } else {
+                            Body::new(IdleBody::new(body, idle))
+                        }
+                    });
+                    router.clone().oneshot(request)
+                });
+                let connection = http.serve_connection(TokioIo::new(tcp), service);
+                let mut stop = stopped.clone();
+                connections.spawn(async move {
+                    let mut connection = std::pin::pin!(connection);
+                    let ended = tokio::select! {
+                        ended = connection.as_mut() => ended,
+                        () = until_stopped(&mut stop) => {
+                            connection.as_mut().graceful_shutdown();
+                            connection.await
+                        }
+                    };
+                    if let Err(error) = ended {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(timeouts.shutdown, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_ok() {
+        return 0;
+    }
+    let cut = connections.len();
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+    cut
+}
+
+/// Returns once the stop flag is set (or its sender is gone).
+async fn until_stopped(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// The client stopped sending its request body.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body sent nothing for {0:?}")]
+pub struct BodyIdle(Duration);
+
+/// A request body that fails with [`BodyIdle`] when no data arrives for `idle` while the
+/// handler waits for it. The clock only runs while the handler is waiting: a handler busy
+/// elsewhere does not make the client late.
+struct IdleBody {
+    inner: Incoming,
+    idle: Duration,
+    /// Created the first time the body has to wait.
+    timer: Option<Pin<Box<Sleep>>>,
+    armed: bool,
+}
+
+impl IdleBody {
+    fn new(inner: Incoming, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            timer: None,
+            armed: false,
+        }
+    }
+}
+
+impl HttpBody for IdleBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.armed = false;
+                Poll::Ready(frame.map(|frame| frame.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let deadline = Instant::now() + this.idle;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !this.armed {
+                    timer.as_mut().reset(deadline);
+                    this.armed = true;
+                }
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyIdle(this.idle))))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
