@@ -390,6 +390,11 @@ pub struct EnvArgs {
     /// must use the same name: a token's `iss` names it.
     #[arg(long, default_value = "lasuite", value_parser = realm_name)]
     pub realm: String,
+    /// The app's backend, where its media-auth endpoint lives (for the `[[apps]]` lines).
+    /// Default: upstream's dev backend, http://localhost:8071 for docs, http://localhost:8072
+    /// for drive.
+    #[arg(long, value_parser = http_url)]
+    pub api_url: Option<String>,
     /// Print only the fixture lines that declare the app to the emulator (its media proxy
     /// then serves the app's `/media/` links through the app's media-auth), for `--fixtures`.
     #[arg(long)]

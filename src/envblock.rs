@@ -114,8 +114,11 @@ AWS_S3_SECRET_ACCESS_KEY=password
 AWS_S3_REGION_NAME=us-east-1
 AWS_S3_SIGNATURE_VERSION=s3v4
 AWS_STORAGE_BUCKET_NAME={bucket}
-MEDIA_BASE_URL={url}
-"
+# The browser fetches media links with the app's session cookie, which is set for the front
+# end's host name (cookies ignore ports): so the links name that host, on the emulator's port.
+MEDIA_BASE_URL={media}
+",
+        media = media_base_url(url, front),
     ));
     if matches!(app, App::Drive) {
         out.push_str(&format!("AWS_S3_DOMAIN_REPLACE={url}\n"));
@@ -127,7 +130,10 @@ MEDIA_BASE_URL={url}
         .collect();
     let flags = format!(
         " --url {url}{}",
-        app_url.map(|a| format!(" --app-url {a}")).unwrap_or_default()
+        args.api_url
+            .as_deref()
+            .map(|a| format!(" --api-url {a}"))
+            .unwrap_or_default()
     );
     out.push_str(&format!(
         "
@@ -142,8 +148,32 @@ MEDIA_BASE_URL={url}
     out
 }
 
-/// The `[[apps]]` declaration matching the block: media-auth on the app's origin when
-/// `--app-url` names it, else on upstream's dev backend.
+/// Where the browser reaches the emulator's `/media/`: on the front end's host name when both
+/// are on this machine (so the app's session cookie goes along), else the emulator's URL.
+fn media_base_url(url: &str, front: &str) -> String {
+    let (Ok(emulator), Ok(front)) = (url::Url::parse(url), url::Url::parse(front)) else {
+        return url.to_owned();
+    };
+    let local = |u: &url::Url| match u.host() {
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    // A container's name for the host (host.docker.internal) is this machine too.
+    let emulator_here = local(&emulator) || emulator.host_str().is_some_and(|h| h == "host.docker.internal");
+    match (
+        emulator_here && local(&front),
+        front.host_str(),
+        emulator.port_or_known_default(),
+    ) {
+        (true, Some(host), Some(port)) => format!("{}://{host}:{port}", emulator.scheme()),
+        _ => url.to_owned(),
+    }
+}
+
+/// The `[[apps]]` declaration matching the block: media-auth on the backend `--api-url` names,
+/// else on upstream's dev backend (never on `--app-url`: a front end serves no `/api/`).
 fn app_fixture(args: &EnvArgs) -> crate::media_proxy::AppFixture {
     let (kind, backend) = match args.app {
         App::Docs => (crate::media_proxy::AppKind::Docs, "http://localhost:8071"),
@@ -151,7 +181,7 @@ fn app_fixture(args: &EnvArgs) -> crate::media_proxy::AppFixture {
     };
     crate::media_proxy::AppFixture {
         kind,
-        api_url: args.app_url.as_deref().unwrap_or(backend).to_owned(),
+        api_url: args.api_url.as_deref().unwrap_or(backend).to_owned(),
         media_auth_url: None,
         bucket: None,
         // The app signs media requests for its AWS_S3_ENDPOINT_URL, this block's URL.
@@ -169,6 +199,7 @@ mod tests {
             url: url.to_owned(),
             app_url: app_url.map(str::to_owned),
             realm: "lasuite".into(),
+            api_url: None,
             fixture: false,
         }
     }
@@ -186,16 +217,37 @@ mod tests {
             "[[apps]]\nkind = \"docs\"\napi_url = \"http://localhost:8071\"\n\
              s3_endpoint_url = \"http://127.0.0.1:8990\"\n"
         );
-        let mut drive = args(App::Drive, "http://127.0.0.1:8990", Some("http://localhost:9000"));
+        let mut drive = args(App::Drive, "http://127.0.0.1:8990", Some("http://localhost:3001"));
+        drive.api_url = Some("http://localhost:9000".into());
         drive.fixture = true;
         assert_eq!(
             super::env_block(&drive),
             "[[apps]]\nkind = \"drive\"\napi_url = \"http://localhost:9000\"\n\
              s3_endpoint_url = \"http://127.0.0.1:8990\"\n"
         );
-        let block = env_block(App::Drive, "http://127.0.0.1:8990", Some("http://localhost:9000"));
-        assert!(block.contains("#   lasuite-emu env drive --fixture --url http://127.0.0.1:8990 --app-url http://localhost:9000 > drive-app.toml\n"));
+        drive.fixture = false;
+        let block = super::env_block(&drive);
+        assert!(block.contains(
+            "#   lasuite-emu env drive --fixture --url http://127.0.0.1:8990 --api-url http://localhost:9000 > drive-app.toml\n"
+        ));
         assert!(block.contains("#   api_url = \"http://localhost:9000\"\n"));
+        // The front end's URL never becomes media-auth's.
+        let front_only = env_block(App::Docs, "http://127.0.0.1:8990", Some("http://localhost:3000"));
+        assert!(front_only.contains("#   api_url = \"http://localhost:8071\"\n"));
+    }
+
+    #[test]
+    fn media_links_name_the_front_ends_host() {
+        let docs = env_block(App::Docs, "http://127.0.0.1:8990", None);
+        assert!(docs.contains("MEDIA_BASE_URL=http://localhost:8990\n"), "{docs}");
+        let containers = env_block(App::Drive, "http://host.docker.internal:8990", None);
+        assert!(containers.contains("MEDIA_BASE_URL=http://localhost:8990\n"));
+        let remote = env_block(
+            App::Docs,
+            "https://emu.example.com",
+            Some("https://docs.example.com"),
+        );
+        assert!(remote.contains("MEDIA_BASE_URL=https://emu.example.com\n"));
     }
 
     #[test]
@@ -205,6 +257,7 @@ mod tests {
             url: "http://127.0.0.1:8990".into(),
             app_url: None,
             realm: "impress".into(),
+            api_url: None,
             fixture: false,
         });
         assert!(block.contains("OIDC_OP_AUTHORIZATION_ENDPOINT=http://127.0.0.1:8990/realms/impress/protocol/openid-connect/auth\n"));

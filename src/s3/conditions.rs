@@ -102,7 +102,9 @@ fn not_modified(etag: &str, last_modified: i64) -> S3Error {
     }
     let date = super::objects::timestamp(last_modified);
     let mut text = Vec::new();
-    if date.format(s3s::dto::TimestampFormat::HttpDate, &mut text).is_ok()
+    if date
+        .format(s3s::dto::TimestampFormat::HttpDate, &mut text)
+        .is_ok()
         && let Ok(value) = http::HeaderValue::from_bytes(&text)
     {
         headers.insert(http::header::LAST_MODIFIED, value);

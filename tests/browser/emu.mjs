@@ -198,7 +198,7 @@ export async function mediaFixtures() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lasuite-emu-media-'));
   const fixtures = [];
   for (const [name, port] of Object.entries(apps)) {
-    const lines = execFileSync(EMU_BIN, ['env', name, '--fixture', '--url', emulatorUrl, '--app-url', `http://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 30_000 });
+    const lines = execFileSync(EMU_BIN, ['env', name, '--fixture', '--url', emulatorUrl, '--app-url', `http://127.0.0.1:${port}`, '--api-url', `http://127.0.0.1:${port}`], { encoding: 'utf8', timeout: 30_000 });
     const file = path.join(dir, `${name}-app.toml`);
     fs.writeFileSync(file, lines);
     fixtures.push(file);

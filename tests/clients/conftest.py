@@ -410,7 +410,7 @@ def media_setup(tmp_path_factory) -> MediaSetup:
         # as the env block's comment says: env APP --fixture ... > APP-app.toml
         setup.fixtures[name] = workdir / f"{name}-app.toml"
         setup.fixtures[name].write_text(standins.env_block(
-            name, setup.emulator_url, setup.app_url(name), "--fixture"
+            name, setup.emulator_url, setup.app_url(name), "--fixture", "--api-url", setup.app_url(name)
         ))
     return setup
 

@@ -195,11 +195,6 @@ def test_docs_refuses_a_path_outside_its_media_pattern(media_docs_app, media_emu
         assert browser.get(url, timeout=HTTP_TIMEOUT).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emulator bug: POST /_emu/fixtures (lasuite-emu apply) parses [[apps]] but drops it; "
-    "only [drive] is layered over the running fixture set (src/admin/identities.rs "
-    "apply_fixtures), so an app declared at runtime is never asked"
-))
 def test_an_app_declared_at_runtime_is_asked(tmp_path):
     """`lasuite-emu apply` of `env docs --fixture` output on a running emulator: its /media/
     links should then go to that app's media-auth (here nothing listens: 502 naming it)."""
@@ -211,7 +206,9 @@ def test_an_app_declared_at_runtime_is_asked(tmp_path):
         import standins
 
         fixture = tmp_path / "docs-app.toml"
-        fixture.write_text(standins.env_block("docs", emu.url, "http://127.0.0.1:9", "--fixture"))
+        fixture.write_text(standins.env_block(
+            "docs", emu.url, "http://127.0.0.1:9", "--fixture", "--api-url", "http://127.0.0.1:9"
+        ))
         import subprocess
 
         subprocess.run(
@@ -226,12 +223,6 @@ def test_an_app_declared_at_runtime_is_asked(tmp_path):
         proc.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "emulator bug: the store's 304 (If-None-Match) keeps the headers of the S3 error it "
-    "replaced: Content-Type application/xml and Content-Length 77 (the dropped XML body's), "
-    "and has no ETag / Last-Modified (RFC 9110 15.4.5; AWS and MinIO send them); plain S3 "
-    "GETs too, not only /media/"
-))
 def test_a_304_describes_the_object_not_an_error(app, alice):
     url = upload(alice, app)["media_url"]
     first = alice.get(url, timeout=HTTP_TIMEOUT)

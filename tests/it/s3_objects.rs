@@ -709,14 +709,24 @@ async fn a_304_names_the_object_and_has_no_body() {
     let etag = first.header("etag").unwrap().to_owned();
     for (name, value) in [
         ("if-none-match", etag.clone()),
-        ("if-modified-since", first.header("last-modified").unwrap().to_owned()),
+        (
+            "if-modified-since",
+            first.header("last-modified").unwrap().to_owned(),
+        ),
     ] {
         let again = s3.send("GET", &key, &[], &[(name, &value)], b"").await;
         assert_eq!(again.status, 304, "{name}");
         assert_eq!(again.header("etag"), Some(etag.as_str()), "{name}");
-        assert_eq!(again.header("last-modified"), first.header("last-modified"), "{name}");
+        assert_eq!(
+            again.header("last-modified"),
+            first.header("last-modified"),
+            "{name}"
+        );
         assert_eq!(again.header("content-type"), None, "{name}");
         assert!(again.body.is_empty());
-        assert!(matches!(again.header("content-length"), None | Some("0")), "{name}");
+        assert!(
+            matches!(again.header("content-length"), None | Some("0")),
+            "{name}"
+        );
     }
 }
