@@ -20,6 +20,26 @@ const CONTENT: &[u8] = b"Hello from lasuite-emu: Docs stored this file in Drive,
 const HTML: &[u8] = b"<!DOCTYPE html>\n<html><body><p>Not plain text after all.</p></body></html>\n";
 /// The marker of a line that injects (or undoes) a fault, in place of a step number.
 const FAULT_MARK: &str = " !.";
+/// The root folder Docs keeps its files in when Drive has no main workspace (0.13 and later).
+const ROOT_FOLDER: &str = "Docs";
+
+/// In a page of `GET items/`: the item with `main_workspace` true, or (`by_title`) Docs' own
+/// root folder, a folder titled exactly [`ROOT_FOLDER`] (the `title` filter matches parts of
+/// titles).
+fn pick_workspace(list: &Value, by_title: bool) -> Option<String> {
+    list["results"]
+        .as_array()?
+        .iter()
+        .find(|i| {
+            if by_title {
+                i["title"] == ROOT_FOLDER && i["type"] == "folder" && i["depth"] == 1
+            } else {
+                i["main_workspace"] == true
+            }
+        })
+        .and_then(|i| i["id"].as_str())
+        .map(str::to_owned)
+}
 
 /// A fault `lasuite-emu demo --fault` injects; the demo then fails at the step it breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -214,29 +234,38 @@ impl Demo {
             })
             .await?;
         let workspace: String = self
-            .step("find the main workspace (GET items/)", async {
-                let answer = http.get(format!("{api}/items/")).bearer_auth(&token).send().await;
-                let list = expect(answer.map_err(|e| e.to_string())?, 200).await?;
-                let found = list["results"]
-                    .as_array()
-                    .and_then(|items| items.iter().find(|i| i["main_workspace"] == true))
-                    .and_then(|i| i["id"].as_str())
-                    .map(str::to_owned);
-                if let Some(id) = found {
-                    return Ok((id, "200 found".to_owned()));
-                }
-                // Drive 0.21.1 creates no workspace: Docs must make a root folder itself.
-                let answer = http
-                    .post(format!("{api}/items/"))
-                    .bearer_auth(&token)
-                    .json(&json!({"type": "folder", "title": "Docs"}))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let folder = expect(answer, 201).await?;
-                let id = folder["id"].as_str().ok_or("no id")?.to_owned();
-                Ok((id, "201 created a root".to_owned()))
-            })
+            .step(
+                "find the main workspace or Docs' root folder (GET items/)",
+                async {
+                    let answer = http.get(format!("{api}/items/")).bearer_auth(&token).send().await;
+                    let list = expect(answer.map_err(|e| e.to_string())?, 200).await?;
+                    if let Some(id) = pick_workspace(&list, false) {
+                        return Ok((id, "200 found".to_owned()));
+                    }
+                    // Drive 0.21.1 creates no main workspace: Docs keeps a root folder of its own,
+                    // found again by its title on later runs.
+                    let answer = http
+                        .get(format!("{api}/items/"))
+                        .query(&[("title", ROOT_FOLDER), ("type", "folder")])
+                        .bearer_auth(&token)
+                        .send()
+                        .await;
+                    let list = expect(answer.map_err(|e| e.to_string())?, 200).await?;
+                    if let Some(id) = pick_workspace(&list, true) {
+                        return Ok((id, format!("200 found {ROOT_FOLDER:?}")));
+                    }
+                    let answer = http
+                        .post(format!("{api}/items/"))
+                        .bearer_auth(&token)
+                        .json(&json!({"type": "folder", "title": ROOT_FOLDER}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let folder = expect(answer, 201).await?;
+                    let id = folder["id"].as_str().ok_or("no id")?.to_owned();
+                    Ok((id, format!("201 created {ROOT_FOLDER:?}")))
+                },
+            )
             .await?;
         if fault == Some(Fault::RevokedToken) {
             // What a client's logout does (RFC 7009), with the client's own credentials.

@@ -912,8 +912,34 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
 }
 
 #[tokio::test]
-async fn the_default_fixture_seeds_a_main_workspace_and_the_recipe_works() {
+async fn itm_58_a_fresh_user_has_no_items_and_no_main_workspace_as_on_drive_0_21_1() {
+    // ITM-58: Drive stopped creating main workspaces in 0.13.0; the default fixture seeds none.
     let emu = util::start().await;
+    let alice = token(&emu, "alice").await;
+    let (status, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        list,
+        json!({"count": 0, "next": null, "previous": null, "results": []})
+    );
+    // The recipe that works on 0.21.1: a root folder made once, found again by its title.
+    let root = create(
+        &emu,
+        &alice,
+        "/items/",
+        json!({"type": "folder", "title": "Docs"}),
+    )
+    .await;
+    assert_eq!(root["main_workspace"], false);
+    let (_, found, _) = call(&emu, "GET", "/items/?title=Docs&type=folder", Some(&alice), None).await;
+    assert_eq!(found["count"], 1);
+    assert_eq!(found["results"][0]["id"], root["id"]);
+    assert_eq!(found["results"][0]["main_workspace"], false);
+}
+
+#[tokio::test]
+async fn the_main_workspaces_fixture_seeds_the_pre_0_13_workspace_and_the_recipe_works() {
+    let emu = util::start_with(include_str!("../../fixtures/main-workspaces.toml")).await;
     let alice = token(&emu, "alice").await;
     let (_, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
     let workspaces: Vec<&Value> = list["results"]
@@ -1319,10 +1345,7 @@ async fn itm_08_the_list_shows_urls_traced_public_files_and_favorites() {
     assert_eq!(find(folder["id"].as_str().unwrap()).unwrap()["is_favorite"], true);
     assert!(find(public_id).is_some(), "a visited public file is listed");
     assert!(find(gone_id).is_none(), "hard-deleted items are not");
-    assert_eq!(
-        list["count"], 4,
-        "alice's workspace, the file, the folder, the visited file"
-    );
+    assert_eq!(list["count"], 3, "the file, the folder, the visited file");
 }
 
 #[tokio::test]
@@ -1351,7 +1374,10 @@ async fn reset_and_snapshots_cover_drive_items_and_their_bodies() {
     let (status, _, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
     assert_eq!(status, 404, "reset empties the tree");
     let (_, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;
-    assert_eq!(list["count"], 1, "and re-seeds alice's workspace");
+    assert_eq!(
+        list["count"], 0,
+        "and seeds no items (Drive 0.21.1 has no main workspace)"
+    );
 
     emu.restore(&snapshot).await.unwrap();
     let alice = token(&emu, "alice").await;

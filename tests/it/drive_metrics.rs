@@ -74,6 +74,9 @@ async fn met_03_to_08_users_and_their_storage() {
     let emu = util::start_with(FIXTURE).await;
     store(&emu, "carol", 100).await;
     store(&emu, "dave", 250).await;
+    // Alice becomes a Drive user (no seeded items make her one on Drive 0.21.1's fixture).
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert_eq!(call(&emu, "GET", "/users/me/", Some(&alice), None).await.0, 200);
     let key = Some("metrics-secret");
     let (status, all) = usage(&emu, "", key).await;
     assert_eq!(status, 200);
