@@ -184,9 +184,6 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
             "favorite",
             "media_auth",
             "wopi",
-            // Upstream lets any token reach these two (spec §3.4); the emulator gates them.
-            "favorite_list",
-            "recents",
             "download",
         ],
         "item_access" | "item_invitation" => &[

@@ -97,10 +97,7 @@ async fn dispatch(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let allowed = route
-        .action
-        .is_some_and(|action| config.external_api.allows(route.resource, action))
-        && config.allowed_audiences.contains(&caller.audience);
+    let allowed = gate(&config, &route, &caller.audience);
     let note = crate::admin::journal::Note {
         client: Some(caller.audience.clone()),
         user: Some(
@@ -135,6 +132,22 @@ async fn dispatch(
     };
     response.extensions_mut().insert(note);
     response
+}
+
+/// The view-level permission of §3.1 for an authenticated caller: `ResourceServerClientPermission`
+/// (the action listed in `EXTERNAL_API`, the audience allowed), except on the two routes whose
+/// upstream action declares `permission_classes=[IsAuthenticated]` (`favorite_list` at
+/// `items/favorites/`, `recents` at `items/recents/`): that list *replaces* the viewset's, so
+/// any introspected token reaches them whatever the setting and the audience (§3.4).
+pub fn gate(config: &config::DriveConfig, route: &routes::Route, audience: &str) -> bool {
+    let Some(action) = route.action else {
+        return false;
+    };
+    if matches!(route.endpoint, Endpoint::Favorites | Endpoint::Recents) {
+        return true;
+    }
+    config.external_api.allows(route.resource, action)
+        && config.allowed_audiences.iter().any(|a| a == audience)
 }
 
 #[allow(clippy::too_many_arguments)]
