@@ -48,13 +48,14 @@ pub enum Fault {
     /// 403 AccessDenied.
     ExpiredUrl,
     /// Revoke the access token at the revocation endpoint after the workspace lookup: Drive
-    /// answers 401 to the create.
+    /// 0.21.1 (django-lasuite 0.0.28) answers the create with a 500 (`Server Error (500)`);
+    /// the emulator's journal says the token was revoked.
     RevokedToken,
     /// Upload an HTML page under the file's .txt name: upload-ended answers 400
     /// file_type_not_allowed and the file is gone.
     DisallowedType,
-    /// Skip the PUT: upload-ended finds no object and answers 400 item_upload_object_missing
-    /// (upstream: 500).
+    /// Skip the PUT: upload-ended finds no object and answers 500 as upstream (its HEAD
+    /// raises); the emulator's journal names the missing key.
     NoUpload,
 }
 
@@ -106,6 +107,7 @@ pub async fn run(args: DemoArgs) -> Result<(), StepFailure> {
             .build()
             .expect("an HTTP client"),
         number: 0,
+        admin_key: args.admin_key.clone(),
     };
     demo.play(&args).await?;
     if args.url.is_none() {
@@ -121,6 +123,7 @@ struct Demo {
     url: String,
     http: reqwest::Client,
     number: usize,
+    admin_key: Option<String>,
 }
 
 /// Why a step failed: `summary` (status and error code) ends the step's line, `detail` (the
@@ -194,12 +197,35 @@ impl Demo {
                 if let Some(detail) = &problem.detail {
                     println!("    {detail}");
                 }
+                // Drive's 500 hides the cause, as upstream's does; the emulator's journal has it.
+                if summary.starts_with("500")
+                    && let Some(reason) = self.journal_reason().await
+                {
+                    println!("    the emulator's journal says: {reason}");
+                }
                 Err(StepFailure {
                     step: name,
                     reason: problem.reason,
                 })
             }
         }
+    }
+
+    /// The reason the journal recorded for the last 500 of Drive's API, if it can be read.
+    async fn journal_reason(&self) -> Option<String> {
+        let mut request = self
+            .http
+            .get(format!("{}/_emu/journal?service=drive&status=500", self.url));
+        if let Some(key) = &self.admin_key {
+            request = request.bearer_auth(key);
+        }
+        let journal: Value = request.send().await.ok()?.json().await.ok()?;
+        journal["entries"]
+            .as_array()?
+            .last()?
+            .get("reason")?
+            .as_str()
+            .map(str::to_owned)
     }
 
     async fn play(&mut self, args: &DemoArgs) -> Result<(), StepFailure> {

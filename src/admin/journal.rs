@@ -46,6 +46,11 @@ pub struct Note {
     pub user: Option<String>,
 }
 
+/// The real reason of a refusal whose answer hides it (a 500 or a plain page where upstream
+/// answers so): put into the response's extensions, the journal records it as the reason.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
 #[derive(Debug, Default)]
 pub struct Journal {
     entries: Mutex<VecDeque<Entry>>,
@@ -147,7 +152,10 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         user = note.user.clone().or(user);
     }
     let status = response.status();
-    let (response, reason) = if status.is_client_error() || status.is_server_error() {
+    let cause = response.extensions().get::<Cause>().map(|c| c.0.clone());
+    let (response, reason) = if cause.is_some() {
+        (response, cause)
+    } else if status.is_client_error() || status.is_server_error() {
         reason_of(response).await
     } else {
         (response, None)

@@ -28,6 +28,12 @@ pub struct DriveFixture {
     pub metrics_api_key: Option<String>,
     /// Stored claims each usage entry exposes (`METRICS_USER_CLAIMS_EXPOSED`).
     pub metrics_user_claims: Option<Vec<String>>,
+    /// The django-lasuite release Drive runs: `"0.0.28"` (Drive 0.21.1's pin, the default)
+    /// answers an inactive or unsuitable token with a 500; `"0.1.0"` with a 401.
+    pub django_lasuite: Option<String>,
+    /// Drive's settings class: `"Production"` (the default: `DEBUG` off, plain error pages, the
+    /// 500 envelope) or `"Development"` (`DEBUG` on: Django's debug pages).
+    pub configuration: Option<String>,
     /// Seeded folders (`[[drive.items]]`, see `seed.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<super::seed::ItemSeed>,
@@ -55,6 +61,12 @@ impl DriveFixture {
         }
         if over.metrics_user_claims.is_some() {
             self.metrics_user_claims = over.metrics_user_claims;
+        }
+        if over.django_lasuite.is_some() {
+            self.django_lasuite = over.django_lasuite;
+        }
+        if over.configuration.is_some() {
+            self.configuration = over.configuration;
         }
         // Seeds add up; a later seed with the same id replaces the earlier one.
         for seed in over.items {
@@ -85,6 +97,24 @@ impl DriveFixture {
             aud_item_attributes: parse_aud_item_attributes(self.aud_item_attributes.as_ref())?,
             metrics_api_key: self.metrics_api_key.clone().filter(|k| !k.is_empty()),
             metrics_user_claims: self.metrics_user_claims.clone().unwrap_or_default(),
+            lasuite: match self.django_lasuite.as_deref() {
+                None | Some("0.0.28") => Lasuite::V0_0_28,
+                Some("0.1.0") => Lasuite::V0_1_0,
+                Some(other) => {
+                    return Err(format!(
+                        "django_lasuite = {other:?}: known versions are \"0.0.28\" (Drive 0.21.1's) and \"0.1.0\""
+                    ));
+                }
+            },
+            development: match self.configuration.as_deref() {
+                None | Some("Production") => false,
+                Some("Development") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "configuration = {other:?}: Drive's configurations are \"Production\" and \"Development\""
+                    ));
+                }
+            },
         })
     }
 }
@@ -98,6 +128,21 @@ pub struct DriveConfig {
     pub aud_item_attributes: BTreeMap<String, serde_json::Map<String, Value>>,
     pub metrics_api_key: Option<String>,
     pub metrics_user_claims: Vec<String>,
+    /// The django-lasuite release (its resource-server authentication differs).
+    pub lasuite: Lasuite,
+    /// Drive's `Development` configuration (`DEBUG` on) rather than `Production`.
+    pub development: bool,
+}
+
+/// The django-lasuite releases whose resource-server authentication the emulator models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lasuite {
+    /// Drive 0.21.1's pin: introspection refusals are `SuspiciousOperation`s nobody catches
+    /// (500 in Production); an inactive Drive user is authenticated.
+    V0_0_28,
+    /// Refusals become 401 `authentication_failed` with the refusal's message; an inactive
+    /// Drive user is refused ("User inactive or deleted.").
+    V0_1_0,
 }
 
 impl DriveConfig {

@@ -66,7 +66,8 @@ fn char_field(
 }
 
 /// Validates a creation body: every field error first, as DRF does, then the cross-field
-/// rules. Omitting `type` is a 500 upstream; here it is the `required` error it evidently means.
+/// rules. Omitting `type` passes the field checks (the field is not required) and crashes
+/// upstream's `validate()` on `attrs["type"]`: an unhandled `KeyError`, 500 as upstream.
 pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, DriveError> {
     let mut errors = Vec::new();
     let id = match body.get("id") {
@@ -94,10 +95,7 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
         }
     }
     let kind = match body.get("type") {
-        None => {
-            errors.push(field_error("type", "required", "This field is required."));
-            None
-        }
+        None => None,
         Some(Value::String(kind)) if kind == "folder" || kind == "file" => Some(kind.clone()),
         Some(Value::Null) => {
             errors.push(field_error("type", "null", "This field may not be null."));
@@ -137,6 +135,13 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
     };
     if !errors.is_empty() {
         return Err(DriveError::validation(errors));
+    }
+    if !body.contains_key("type") {
+        return Err(DriveError::unhandled(
+            "KeyError",
+            "'type'",
+            "the creation body has no \"type\": upstream's ItemSerializer.validate() reads attrs[\"type\"] (KeyError, 500)",
+        ));
     }
     let is_folder = kind.as_deref() == Some("folder");
     let title = title.map(|t| t.trim().to_owned());

@@ -58,6 +58,29 @@ async fn dispatch(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let development = app.drive().development;
+    let response = answer(app, method.clone(), uri.clone(), headers, body).await;
+    // Development (`DEBUG` on) shows Django's debug page where Production's handler answers
+    // the 500 envelope.
+    match response.extensions().get::<error::Unhandled>() {
+        Some(unhandled) if development => {
+            let mut page = error::django_debug_page(unhandled, method.as_str(), uri.path());
+            if let Some(note) = response.extensions().get::<crate::admin::journal::Note>() {
+                page.extensions_mut().insert(note.clone());
+            }
+            page
+        }
+        _ => response,
+    }
+}
+
+async fn answer(
+    app: AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
@@ -71,7 +94,11 @@ async fn dispatch(
             };
             return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
         }
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            app.drive().development,
+            uri.path(),
+            "no route of Drive's external API matches this path (Django's 404 page)",
+        );
     };
     let config = app.drive();
     if route.endpoint == Endpoint::MetricsUsage {
@@ -86,7 +113,14 @@ async fn dispatch(
         .await;
     }
     if !config.external_api.enabled(route.resource) {
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            config.development,
+            uri.path(),
+            &format!(
+                "EXTERNAL_API.{}.enabled is false: its routes are not mounted (Django's 404 page)",
+                route.resource
+            ),
+        );
     }
     let token = match auth::bearer(&headers) {
         Ok(Some(token)) => token,
@@ -219,7 +253,9 @@ async fn serve(
     respond(result.map(|json| axum::Json(json).into_response()))
 }
 
-/// `metrics/usage/` (§9.6): its own API key, no bearer token, no `EXTERNAL_API` gate.
+/// `metrics/usage/` (§9.6): its own API key, no `EXTERNAL_API` gate. Upstream's view keeps
+/// DRF's default authentication classes, so a bearer token goes through mozilla-django-oidc's
+/// `OIDCAuthentication` (the issuer's userinfo endpoint) before `HasAPIKey` refuses it.
 async fn metrics_usage(
     app: &AppState,
     config: &config::DriveConfig,
@@ -229,10 +265,23 @@ async fn metrics_usage(
     path: &str,
 ) -> Response {
     let Some(key) = &config.metrics_api_key else {
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            config.development,
+            path,
+            "metrics/usage/ is not mounted: METRICS_ENABLED is off (no metrics_api_key in [drive])",
+        );
     };
     if !metrics::authorized(headers, key) {
-        return DriveError::not_authenticated().into_response();
+        return match auth::bearer(headers) {
+            Ok(None) => DriveError::not_authenticated().into_response(),
+            Err(error) => error.into_response(),
+            Ok(Some(token)) => match metrics::userinfo_authentication(app, &config.realm, &token).await {
+                Ok(()) => DriveError::permission_denied()
+                    .because("metrics/usage/ wants Authorization: Api-Key <key>; a bearer token authenticates the user (userinfo) but HasAPIKey refuses it")
+                    .into_response(),
+                Err(error) => error.into_response(),
+            },
+        };
     }
     if !mapped {
         return DriveError::permission_denied().into_response();

@@ -462,21 +462,23 @@ async fn demo_fault_expired_url_fails_the_put_with_access_denied_and_puts_the_cl
 }
 
 #[tokio::test]
-async fn demo_fault_revoked_token_fails_the_create_with_drives_401() {
+async fn demo_fault_revoked_token_fails_the_create_with_drives_500() {
     let emu = util::start().await;
     let (stdout, stderr) = demo_fault(
         &emu,
         "revoked-token",
         "revoke the access token (POST revoke)",
         "create a file in it (POST children/)",
-        "401 authentication_failed",
+        // django-lasuite 0.0.28's SuspiciousOperation: 500, as Drive 0.21.1 answers.
+        "500 error",
     )
     .await;
+    assert!(stdout.contains("    Server Error (500)\n"), "{stdout}");
     assert!(
-        stdout.contains("Login failed: the access token is not active."),
+        stdout.contains("    the emulator's journal says: the access token was revoked\n"),
         "{stdout}"
     );
-    assert!(stderr.contains("401"), "{stderr}");
+    assert!(stderr.contains("500"), "{stderr}");
     assert_eq!(alice_workspace_numchild(&emu).await, 0);
 }
 
@@ -508,11 +510,14 @@ async fn demo_fault_no_upload_fails_upload_ended_naming_the_missing_object() {
         "no-upload",
         "skip the PUT to the presigned policy URL",
         "tell Drive the upload ended (upload-ended/)",
-        // Upstream's HEAD raises (500); the emulator answers 400 (docs/compat.md).
-        "400 item_upload_object_missing",
+        // Upstream's HEAD raises: 500, and the journal names the missing key.
+        "500 error",
     )
     .await;
-    assert!(stdout.contains("No object was uploaded at item/"), "{stdout}");
+    assert!(
+        stdout.contains("    the emulator's journal says: no object was uploaded at item/"),
+        "{stdout}"
+    );
     // The pending item stays, as upstream leaves it.
     assert_eq!(alice_workspace_numchild(&emu).await, 1);
 }
