@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod navigation;
 pub mod page;
+pub mod pyjson;
 pub mod repo;
 pub mod represent;
 pub mod routes;

@@ -373,14 +373,48 @@ async fn gat_06_a_user_updates_their_own_preferences_with_validation() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let bad: Value = bad.json().await.unwrap();
-    assert_eq!(bad["errors"][0]["code"], "parse_error");
-    assert!(
-        bad["errors"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("JSON parse error - ")
+    // FID-06: Python's json module's words and positions, as DRF's parser reports them.
+    assert_eq!(
+        bad.json::<Value>().await.unwrap(),
+        error(
+            "parse_error",
+            "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        )
     );
+    for (body, detail) in [
+        (
+            r#"{"type": "file", "filename": nope}"#,
+            "Expecting value: line 1 column 30 (char 29)",
+        ),
+        (
+            r#"{"language": "fr-fr"} x"#,
+            "Extra data: line 1 column 23 (char 22)",
+        ),
+        (
+            r#"{"language": "fr"#,
+            "Unterminated string starting at: line 1 column 14 (char 13)",
+        ),
+        (r#"{"language": "#, "Expecting value: line 1 column 14 (char 13)"),
+        (
+            "{\"language\": \"fr-fr\",}",
+            "Illegal trailing comma before end of object: line 1 column 21 (char 20)",
+        ),
+    ] {
+        let answer = client()
+            .patch(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{body}");
+        assert_eq!(
+            answer.json::<Value>().await.unwrap(),
+            error("parse_error", &format!("JSON parse error - {detail}")),
+            "{body}"
+        );
+    }
     for (body, kind) in [
         ("[1]", "list"),
         ("\"fr\"", "str"),
