@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn undecodable_bytes_are_unicode_errors() {
         let raw = b"{\"a\": \"\xff\"}";
-        let error = std::str::from_utf8(raw).unwrap_err();
+        let error = std::str::from_utf8(std::hint::black_box(raw)).unwrap_err();
         assert_eq!(
             super::python_utf8_error(raw, &error),
             "'utf-8' codec can't decode byte 0xff in position 7: invalid start byte"
