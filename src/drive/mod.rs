@@ -21,6 +21,7 @@ pub mod model;
 pub mod navigation;
 pub mod page;
 pub mod pyjson;
+pub mod rename;
 pub mod repo;
 pub mod represent;
 pub mod routes;

@@ -553,6 +553,15 @@ pub fn update_item(
     Ok(())
 }
 
+/// What upstream's `rename_file` task saves: the new `filename` and `updated_at`.
+pub fn set_filename(tx: &Transaction<'_>, id: &str, filename: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET filename = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, filename, now],
+    )?;
+    Ok(())
+}
+
 /// Soft delete (§6.9): the item is deleted, and descendants not yet in a deleted subtree are
 /// now inside one.
 pub fn soft_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<()> {
