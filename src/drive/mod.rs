@@ -90,6 +90,19 @@ async fn answer(
     let Some(route) = resolve(method.as_str(), &path) else {
         // Django's APPEND_SLASH: a known route without its slash is a 301 to it.
         if !path.ends_with('/') && resolve("GET", &format!("{path}/")).is_some() {
+            // With DEBUG on, CommonMiddleware refuses to redirect a body-carrying method.
+            if app.drive().development && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                let unhandled = error::Unhandled {
+                    exception: "RuntimeError",
+                    message: format!(
+                        "You called this URL via {method}, but the URL doesn’t end in a slash and you have \
+                         APPEND_SLASH set. Django can’t redirect to the slash URL while maintaining {method} data."
+                    ),
+                    cause: "APPEND_SLASH: a body-carrying request without its trailing slash (DEBUG on)"
+                        .into(),
+                };
+                return error::django_debug_page(&unhandled, method.as_str(), uri.path());
+            }
             let target = match uri.query() {
                 Some(q) => format!("{}/?{q}", uri.path()),
                 None => format!("{}/", uri.path()),

@@ -720,6 +720,23 @@ async fn fid_05_the_development_configuration_answers_djangos_debug_pages() {
     );
     assert!(page.contains("didn’t match any of these"), "{page}");
 
+    // APPEND_SLASH with DEBUG on: no redirect for a body-carrying method, a 500 page.
+    let posted = client()
+        .post(format!("{}{API}/items", emu.url()))
+        .bearer_auth(&alice)
+        .json(&json!({"type": "folder", "title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 500);
+    assert!(
+        posted
+            .text()
+            .await
+            .unwrap()
+            .contains("RuntimeError at /external_api/v1.0/items")
+    );
+
     drive_setting(&emu, "configuration = \"Production\"").await;
     assert_eq!(raw(&emu, "GET", "/nope/", Some(&alice)).await.2, DJANGO_404);
 }
