@@ -439,10 +439,11 @@ pub async fn favorites_or_recents(
     query: &[(String, String)],
     request_path: &str,
 ) -> Result<Value, DriveError> {
+    // The link-traced roots are found in the listing's read.
     let scope = if favorites {
-        repo::Scope::Favorites
+        repo::Scope::Favorites(Vec::new())
     } else {
-        repo::Scope::AccessibleTrees
+        repo::Scope::AccessibleTrees(Vec::new())
     };
     let rows = listing(app, caller, scope, query, "i.updated_at DESC").await?;
     rows.envelope(app, query, request_path, |item, context, urls, _| {
@@ -503,6 +504,10 @@ async fn listing(
     let listing = app
         .db
         .read(move |conn| {
+            let mut scope = scope;
+            if let repo::Scope::AccessibleTrees(paths) | repo::Scope::Favorites(paths) = &mut scope {
+                *paths = traced_roots(conn, &user_id)?;
+            }
             let fetch = |page: &Page| {
                 repo::items_page(
                     conn,
@@ -528,6 +533,24 @@ async fn listing(
         })
         .await?;
     Ok(listing)
+}
+
+/// The paths of the items the caller reached through a link and holds no access on, whose
+/// computed reach is not restricted: with the accessed items, the roots of upstream's
+/// `get_queryset_for_descendants` (favorites, recents).
+fn traced_roots(conn: &rusqlite::Connection, user_id: &str) -> crate::Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for (item, direct) in repo::list_candidates(conn, user_id, &repo::SqlFilter::default(), "i.path")? {
+        if direct {
+            continue;
+        }
+        let context = repo::item_context(conn, &item, user_id)?;
+        let reach = super::abilities::computed_definition(&item, &context).reach;
+        if reach.is_some_and(|r| r != Reach::Restricted) {
+            paths.push(item.path.clone());
+        }
+    }
+    Ok(paths)
 }
 
 /// `GET items/` (§8.1): the highest items the caller reaches, directly or through a link
