@@ -7,6 +7,7 @@
 mod admin;
 mod cli;
 mod drive_changes;
+mod drive_conformance;
 mod drive_gating;
 mod drive_items;
 mod drive_media;
