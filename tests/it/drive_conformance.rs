@@ -74,13 +74,7 @@ async fn itm_06_retrieving_a_public_or_authenticated_item_leaves_one_link_trace(
 async fn itm_12_a_traced_item_is_listed_only_while_its_computed_reach_is_not_restricted() {
     let emu = util::start_with(&public_tree("public")).await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
-    let listed = |list: &Value, id: &str| {
-        list["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["id"] == id)
-    };
+    let listed = |list: &Value, id: &str| list["results"].as_array().unwrap().iter().any(|i| i["id"] == id);
     // Traced through the link: the grandparent itself, and the item (inherited reach).
     call(&emu, "GET", &format!("/items/{GRANDPARENT}/"), Some(&alice), None).await;
     call(&emu, "GET", &format!("/items/{ITEM}/"), Some(&alice), None).await;
@@ -140,7 +134,10 @@ async fn itm_10_the_list_leaves_out_deleted_items_and_deleted_subtrees() {
     .await;
     assert_eq!(status, 201);
     let (_, list, _) = call(&emu, "GET", "/items/", Some(&bob), None).await;
-    assert_eq!((&list["count"], &list["results"][0]["id"]), (&json!(1), &json!(shared)));
+    assert_eq!(
+        (&list["count"], &list["results"][0]["id"]),
+        (&json!(1), &json!(shared))
+    );
 
     // The item itself deleted, and an ancestor of bob's item deleted.
     for id in [&gone, &root] {
@@ -160,8 +157,8 @@ async fn itm_10_the_list_leaves_out_deleted_items_and_deleted_subtrees() {
 
 /// `2026-12-01T10:00:00.123456Z` + 30 days, in `+00:00` form, by calendar arithmetic.
 fn plus_30_days(deleted_at: &str) -> String {
-    let parsed = time::OffsetDateTime::parse(deleted_at, &time::format_description::well_known::Rfc3339)
-        .unwrap();
+    let parsed =
+        time::OffsetDateTime::parse(deleted_at, &time::format_description::well_known::Rfc3339).unwrap();
     let t = parsed + time::Duration::days(30);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
@@ -210,7 +207,10 @@ async fn itm_45_the_trashbin_lists_owned_deletions_nested_ones_included_and_filt
     ids.sort_unstable();
     let mut expected = vec![nested.as_str(), file.as_str()];
     expected.sort_unstable();
-    assert_eq!(ids, expected, "nested deletions she owns through the root; not bob's");
+    assert_eq!(
+        ids, expected,
+        "nested deletions she owns through the root; not bob's"
+    );
     assert!(!ids.contains(&untouched.as_str()));
     for entry in trash["results"].as_array().unwrap() {
         assert!(entry.get("is_favorite").is_none(), "absent, not null");
@@ -218,14 +218,23 @@ async fn itm_45_the_trashbin_lists_owned_deletions_nested_ones_included_and_filt
         assert_eq!(entry["hard_delete_at"], plus_30_days(deleted_at), "{entry}");
     }
     let (_, bobs_trash, _) = call(&emu, "GET", "/items/trashbin/", Some(&bob), None).await;
-    assert_eq!(bobs_trash["count"], 1, "bob owns his folder's deleted child: {bobs_trash}");
+    assert_eq!(
+        bobs_trash["count"], 1,
+        "bob owns his folder's deleted child: {bobs_trash}"
+    );
     assert_eq!(bobs_trash["results"][0]["id"], bobs_child);
 
     // The type filter.
     let (_, files, _) = call(&emu, "GET", "/items/trashbin/?type=file", Some(&alice), None).await;
-    assert_eq!((&files["count"], &files["results"][0]["id"]), (&json!(1), &json!(file)));
+    assert_eq!(
+        (&files["count"], &files["results"][0]["id"]),
+        (&json!(1), &json!(file))
+    );
     let (_, folders, _) = call(&emu, "GET", "/items/trashbin/?type=folder", Some(&alice), None).await;
-    assert_eq!((&folders["count"], &folders["results"][0]["id"]), (&json!(1), &json!(nested)));
+    assert_eq!(
+        (&folders["count"], &folders["results"][0]["id"]),
+        (&json!(1), &json!(nested))
+    );
     let (status, bad, _) = call(&emu, "GET", "/items/trashbin/?type=unknown", Some(&alice), None).await;
     assert_eq!(status, 400);
     assert_eq!(bad["errors"][0]["attr"], "type");
@@ -252,7 +261,11 @@ async fn itm_54_tree_and_breadcrumb_answer_404_for_unknown_ids_and_401_without_a
             None,
         )
         .await;
-        assert_eq!((status, body), (404, error("not_found", "Not found.")), "{action}");
+        assert_eq!(
+            (status, body),
+            (404, error("not_found", "Not found.")),
+            "{action}"
+        );
         let (status, body, headers) =
             call(&emu, "GET", &format!("/items/{root}/{action}/"), None, None).await;
         assert_eq!(
@@ -300,4 +313,124 @@ async fn ext_12_with_the_default_setting_items_are_not_quota_excluded() {
         assert!(!excluded);
         assert!(item.get("quota_excluded").is_none(), "not exposed");
     }
+}
+
+#[tokio::test]
+async fn itm_50_ext_27_link_configuration_is_for_administrators_and_owners_and_is_stored() {
+    const ROOT: &str = "0e0e0e0e-0000-4000-8000-000000000010";
+    let emu = util::start_with(&format!(
+        "[[drive.items]]\nid = \"{ROOT}\"\ntitle = \"root\"\nowner = \"alice\"\n\
+         accesses = [{{ user = \"bob\", role = \"reader\" }}, {{ user = \"drive\", role = \"editor\" }}, \
+         {{ user = \"impress\", role = \"administrator\" }}]\n"
+    ))
+    .await;
+    let path = format!("/items/{ROOT}/link-configuration/");
+    let denied = error(
+        "permission_denied",
+        "You do not have permission to perform this action.",
+    );
+    for user in ["user-e2e-chromium", "bob", "drive"] {
+        let who = token(&emu, user).await;
+        let (status, body, _) = call(
+            &emu,
+            "PUT",
+            &path,
+            Some(&who),
+            Some(json!({"link_reach": "public", "link_role": "reader"})),
+        )
+        .await;
+        assert_eq!((status, body), (403, denied.clone()), "{user}");
+    }
+    for (user, reach, role) in [
+        ("impress", "authenticated", "reader"),
+        ("alice", "public", "editor"),
+    ] {
+        let who = token(&emu, user).await;
+        let (status, body, _) = call(
+            &emu,
+            "PUT",
+            &path,
+            Some(&who),
+            Some(json!({"link_reach": reach, "link_role": role})),
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (200, json!({"link_reach": reach, "link_role": role})),
+            "{user}"
+        );
+        let alice = token(&emu, "alice").await;
+        let (_, item, _) = call(&emu, "GET", &format!("/items/{ROOT}/"), Some(&alice), None).await;
+        assert_eq!(
+            (&item["link_reach"], &item["link_role"]),
+            (&json!(reach), &json!(role)),
+            "stored"
+        );
+    }
+}
+
+#[tokio::test]
+async fn itm_64_renames_reuse_deleted_titles_refuse_unsanitizable_ones_and_hide_suspicious_files() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "root").await;
+    let old = folder(&emu, &alice, Some(&root), "taken").await;
+    let other = folder(&emu, &alice, Some(&root), "other").await;
+    call(&emu, "DELETE", &format!("/items/{old}/"), Some(&alice), None).await;
+    let (status, renamed, _) = call(
+        &emu,
+        "PATCH",
+        &format!("/items/{other}/"),
+        Some(&alice),
+        Some(json!({"title": "taken"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &renamed["title"]),
+        (200, &json!("taken")),
+        "a deleted sibling's title is free"
+    );
+
+    let file = upload_file(&emu, &alice, &format!("/items/{root}/children/"), "doc.txt", "x").await;
+    let path = format!("/items/{}/", file["id"].as_str().unwrap());
+    let (status, body, _) = call(&emu, "PATCH", &path, Some(&alice), Some(json!({"title": "!!!"}))).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"type": "validation_error", "errors": [{"code": "invalid",
+                "detail": "filename is empty once sanitized and it is not allowed", "attr": "non_field_errors"}]})
+        )
+    );
+    let (status, _, _) = call(
+        &emu,
+        "PATCH",
+        &path,
+        Some(&alice),
+        Some(json!({"description": "d"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, item, _) = call(&emu, "GET", &path, Some(&alice), None).await;
+    assert_eq!(
+        (&item["title"], &item["filename"]),
+        (&json!("doc.txt"), &json!("doc.txt")),
+        "no title, no rename"
+    );
+
+    // A suspicious file is hidden from everyone but its creator.
+    let (_, bob_me, _) = call(&emu, "GET", "/users/me/", Some(&bob), None).await;
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{root}/accesses/"),
+        Some(&alice),
+        Some(json!({"user_id": bob_me["id"], "role": "administrator"})),
+    )
+    .await;
+    crate::driveutil::set_state(&emu, file["id"].as_str().unwrap(), "suspicious").await;
+    let (status, body, _) = call(&emu, "PATCH", &path, Some(&bob), Some(json!({"title": "x"}))).await;
+    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+    let (status, _, _) = call(&emu, "PATCH", &path, Some(&alice), Some(json!({"title": "mine"}))).await;
+    assert_eq!(status, 200, "the creator still can");
 }

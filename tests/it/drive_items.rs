@@ -762,8 +762,8 @@ async fn itm_31_itm_32_itm_35_itm_39_upload_ended_checks_rights_kind_and_sniffs_
         None,
     )
     .await;
-    // Upstream's HEAD raises botocore's ClientError, which nothing maps: 500; the journal says
-    // what is missing.
+    // FID-10: upstream's HEAD raises botocore's ClientError, which nothing maps: 500; the
+    // journal says what is missing.
     assert_eq!((status, body), (500, server_error()));
     let reason = journal_reason(
         &emu,
@@ -927,8 +927,8 @@ async fn itm_11_itm_13_itm_09_the_items_list_shows_the_highest_ready_items_by_pa
 }
 
 #[tokio::test]
-async fn itm_58_a_fresh_user_has_no_items_and_no_main_workspace_as_on_drive_0_21_1() {
-    // ITM-58: Drive stopped creating main workspaces in 0.13.0; the default fixture seeds none.
+async fn fid_01_a_fresh_user_has_no_items_and_no_main_workspace_as_on_drive_0_21_1() {
+    // Drive stopped creating main workspaces in 0.13.0; the default fixture seeds none.
     let emu = util::start().await;
     let alice = token(&emu, "alice").await;
     let (status, list, _) = call(&emu, "GET", "/items/", Some(&alice), None).await;

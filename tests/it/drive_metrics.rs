@@ -73,7 +73,7 @@ async fn met_01_met_02_the_route_needs_its_setting_and_its_key() {
                 "You do not have permission to perform this action."
             )
         ),
-        "MET-12: a bearer token is no API key"
+        "FID-08: a bearer token is no API key"
     );
     let reason = journal_reason(&emu, "/metrics/usage/").await;
     assert!(reason.as_str().unwrap().contains("HasAPIKey"), "{reason}");
@@ -82,7 +82,7 @@ async fn met_01_met_02_the_route_needs_its_setting_and_its_key() {
     assert_eq!(
         (status, body),
         (401, error("authentication_failed", "Token verification failed")),
-        "MET-12"
+        "FID-08"
     );
     drop(not_authenticated);
 }

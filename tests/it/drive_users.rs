@@ -128,8 +128,8 @@ async fn gat_02_gat_04_credentials_are_refused_with_upstreams_statuses_and_bodie
         .as_str()
         .unwrap()
         .to_owned();
-    // django-lasuite 0.0.28 (Drive 0.21.1's pin) raises a SuspiciousOperation nobody catches:
-    // 500 in the envelope (Production). The journal tells why.
+    // FID-09: django-lasuite 0.0.28 (Drive 0.21.1's pin) raises a SuspiciousOperation nobody
+    // catches: 500 in the envelope (Production). The journal tells why.
     let expiring = emu.mint_token("docs", "bob").await.unwrap().access_token;
     let mut request = MintRequest::new("docs", "bob");
     request.scope = Some("email".into());
@@ -674,7 +674,7 @@ async fn fid_05_the_development_configuration_answers_djangos_debug_pages() {
     let emu = util::start().await;
     let revoked = revoked_token(&emu, "bob").await;
     let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
-    // Production, the default: the envelope's 500 for POST items/ without `type`.
+    // FID-10: Production, the default: the envelope's 500 for POST items/ without `type`.
     let (status, body, _) = call(&emu, "POST", "/items/", Some(&alice), Some(json!({"title": "x"}))).await;
     assert_eq!((status, body), (500, server_error()));
     assert!(
