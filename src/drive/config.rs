@@ -18,7 +18,8 @@ pub struct DriveFixture {
     pub allowed_audiences: Option<Vec<String>>,
     /// At least one must be in a token's scope [default: openid].
     pub scopes: Option<Vec<String>>,
-    /// Upstream's `EXTERNAL_API` [default: every action of every resource enabled].
+    /// Upstream's `EXTERNAL_API` [default: upstream's default, items create, list, retrieve,
+    /// children, upload_ended and users get_me]; `"all"` turns every action on.
     pub external_api: Option<Value>,
     /// Upstream's `EXTERNAL_API_AUD_ITEM_ATTRIBUTES`: extra stored attributes of items created
     /// through the API, per token audience, e.g. `{docs = {quota_excluded = true}}`.
@@ -82,7 +83,8 @@ impl DriveFixture {
             seed.validate()?;
         }
         let external_api = match &self.external_api {
-            None => ExternalApi::everything(),
+            None => ExternalApi::upstream_default(),
+            Some(Value::String(text)) if text == "all" => ExternalApi::everything(),
             Some(Value::String(text)) => ExternalApi::parse(&parse_setting(text)?)?,
             Some(value) => ExternalApi::parse(value)?,
         };
@@ -244,7 +246,20 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
     }
 }
 
+/// Drive 0.21.1's default `EXTERNAL_API` (settings.py, spec §3.2).
+pub const UPSTREAM_DEFAULT: &str = r#"{"items": {"enabled": true, "actions": ["create", "list", "retrieve", "children", "upload_ended"]},
+  "item_access": {"enabled": false, "actions": []},
+  "item_invitation": {"enabled": false, "actions": []},
+  "users": {"enabled": true, "actions": ["get_me"]}}"#;
+
 impl ExternalApi {
+    /// What Drive 0.21.1 ships with (spec §3.2).
+    pub fn upstream_default() -> Self {
+        let value = serde_json::from_str(UPSTREAM_DEFAULT).expect("the default is JSON");
+        Self::parse(&value).expect("the default parses")
+    }
+
+    /// Every action of every resource (`external_api = "all"`).
     pub fn everything() -> Self {
         let resources = RESOURCES
             .iter()
@@ -386,10 +401,18 @@ mod tests {
     }
 
     #[test]
-    fn the_default_enables_everything_and_bad_settings_say_why() {
+    fn the_default_is_upstreams_and_bad_settings_say_why() {
         let config = DriveConfig::default();
-        assert!(config.external_api.allows("items", "hard_delete"));
-        assert!(config.external_api.enabled("item_invitation"));
+        assert!(config.external_api.allows("items", "upload_ended"));
+        assert!(!config.external_api.allows("items", "hard_delete"));
+        assert!(!config.external_api.allows("users", "list"));
+        assert!(!config.external_api.enabled("item_invitation"));
+        let all = DriveFixture {
+            external_api: Some(Value::String("all".into())),
+            ..Default::default()
+        };
+        let all = all.resolve().unwrap().external_api;
+        assert!(all.allows("items", "hard_delete") && all.enabled("item_invitation"));
         assert_eq!(config.allowed_audiences, ["docs", "drive", "impress"]);
         let bad = DriveFixture {
             external_api: Some(serde_json::json!({"files": {}})),

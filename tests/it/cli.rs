@@ -427,6 +427,22 @@ async fn alice_workspace_numchild(emu: &lasuite_emu::RunningEmulator) -> Value {
 }
 
 #[tokio::test]
+async fn the_demo_passes_on_the_default_fixture_where_media_auth_is_not_enabled() {
+    // Upstream's EXTERNAL_API (the default) has no media_auth: that step says so and the flow
+    // goes on.
+    let emu = util::start_default().await;
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("201 created \"Docs\""), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("media-auth's signature"))
+        .unwrap();
+    assert!(line.contains("403 skipped (EXTERNAL_API)"), "{line}");
+    assert!(stdout.contains("200 same bytes"), "{stdout}");
+}
+
+#[tokio::test]
 async fn the_demo_uses_a_main_workspace_when_drive_has_one() {
     let emu = util::start_with(include_str!("../../fixtures/main-workspaces.toml")).await;
     let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;

@@ -248,8 +248,12 @@ async fn ext_23_ext_25_itm_44_the_trash_keeps_items_thirty_days() {
 
 #[tokio::test]
 async fn usr_05_usr_06_usr_07_usr_08_gat_03_unlisted_actions_are_403_before_any_lookup() {
-    let emu = util::start_with(&fixture()).await;
-    restrict(&emu, UPSTREAM_DEFAULT).await;
+    // The emulator's own default, as `lasuite-emu` starts: upstream's EXTERNAL_API.
+    let emu = lasuite_emu::Emulator::builder()
+        .fixture_toml(&fixture())
+        .start()
+        .await
+        .unwrap();
     let alice = token(&emu, "alice").await;
     let bob = token(&emu, "bob").await;
     let (_, bob_me, _) = call(&emu, "GET", "/users/me/", Some(&bob), None).await;
@@ -281,6 +285,7 @@ async fn fid_02_favorites_and_recents_replace_the_gate_with_is_authenticated() {
     let emu = util::start_with(&fixture()).await;
     let empty = json!({"count": 0, "next": null, "previous": null, "results": []});
     for setting in [
+        "all",
         UPSTREAM_DEFAULT,
         r#"{"items": {"enabled": true, "actions": []}}"#,
         r#"{}"#,
