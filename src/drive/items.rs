@@ -771,7 +771,6 @@ mod tests {
                 "filename",
             ),
             (json!({"type": "nope", "title": "a"}), "invalid_choice", "type"),
-            (json!({"title": "a"}), "required", "type"),
             (json!({"type": "folder", "title": "  "}), "blank", "title"),
             (
                 json!({"type": "folder", "title": "a".repeat(256)}),
@@ -798,5 +797,15 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn a_missing_type_crashes_upstreams_validate_after_the_field_checks() {
+        let error = validate_create(&body(json!({"title": "a"}))).unwrap_err();
+        assert_eq!(error.status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.unhandled.unwrap().exception, "KeyError");
+        // Field errors come first: DRF never reaches validate().
+        let error = validate_create(&body(json!({"title": "  "}))).unwrap_err();
+        assert_eq!(codes(error), vec![("blank".to_owned(), Some("title".to_owned()))]);
     }
 }
