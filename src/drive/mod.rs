@@ -3,7 +3,9 @@
 //!
 //! A request goes: route resolution (`routes.rs`: the action name of §1.3) -> authentication
 //! (`auth.rs`: bearer token, in-process introspection, user) -> gating (`EXTERNAL_API` and the
-//! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`).
+//! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`), except
+//! where upstream answers otherwise: Django's 404 page for a URL no route matches, and the
+//! debug pages of the Development configuration (`[drive] configuration`).
 
 pub mod abilities;
 pub mod accesses;
@@ -76,6 +78,7 @@ async fn dispatch(
     }
 }
 
+/// The answer in Production's form: the checks of §3.5 in order, then the handler.
 async fn answer(
     app: AppState,
     method: Method,
