@@ -526,7 +526,7 @@ async fn itm_57_favorites_are_added_and_removed_once() {
 }
 
 #[tokio::test]
-async fn itm_56_itm_54_tree_opens_the_folders_down_to_the_item_with_their_siblings() {
+async fn itm_56_tree_opens_the_folders_down_to_the_item_with_their_siblings() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "root").await;

@@ -566,7 +566,7 @@ async fn itm_29_itm_30_children_pages_hide_pending_files_and_filter() {
 }
 
 #[tokio::test]
-async fn ext_09_to_12_per_audience_attributes_mark_items_quota_excluded() {
+async fn ext_09_to_11_per_audience_attributes_mark_items_quota_excluded() {
     let emu = util::start_with("[drive]\naud_item_attributes = { docs = { quota_excluded = true } }\n").await;
     let docs = token(&emu, "alice").await;
     let drive = emu.mint_token("drive", "alice").await.unwrap().access_token;
