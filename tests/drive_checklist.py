@@ -38,7 +38,6 @@ OWN_ITEMS = [
 ]
 # Items whose tests assert only part of them: what is missing.
 PARTIAL = {
-    "ITM-14": "an empty `title` matching every item, and `contact=<uuid>` of another user (items shared with or by them); only the caller's own contact is asserted",
 }
 # Items that test an upstream setting the emulator does not have, and why.
 NOT_APPLICABLE = {

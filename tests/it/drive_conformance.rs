@@ -434,3 +434,75 @@ async fn itm_64_renames_reuse_deleted_titles_refuse_unsanitizable_ones_and_hide_
     let (status, _, _) = call(&emu, "PATCH", &path, Some(&alice), Some(json!({"title": "mine"}))).await;
     assert_eq!(status, 200, "the creator still can");
 }
+
+#[tokio::test]
+async fn itm_14_contact_matches_shared_with_or_by_and_an_empty_title_matches_all() {
+    let emu = util::start().await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let id_of = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let (_, alice_me, _) = call(&emu, "GET", "/users/me/", Some(&alice), None).await;
+    let (_, bob_me, _) = call(&emu, "GET", "/users/me/", Some(&bob), None).await;
+    // Shared with bob: he holds an access on it.
+    let with = folder(&emu, &alice, None, "with bob").await;
+    let (status, _, _) = call(
+        &emu,
+        "POST",
+        &format!("/items/{with}/accesses/"),
+        Some(&alice),
+        Some(json!({"user_id": bob_me["id"], "role": "reader"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let alone = folder(&emu, &alice, None, "alone").await;
+    // Shared by bob: he created it, then left it to alice.
+    let by = folder(&emu, &bob, None, "by bob").await;
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{by}/accesses/"),
+        Some(&bob),
+        Some(json!({"user_id": alice_me["id"], "role": "owner"})),
+    )
+    .await;
+    let (_, accesses, _) = call(&emu, "GET", &format!("/items/{by}/accesses/"), Some(&alice), None).await;
+    let bobs_access = accesses
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["user"]["id"] == bob_me["id"])
+        .map(id_of)
+        .unwrap();
+    let (status, _, _) = call(
+        &emu,
+        "DELETE",
+        &format!("/items/{by}/accesses/{bobs_access}/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let ids = |list: &Value| {
+        let mut ids: Vec<String> = list["results"].as_array().unwrap().iter().map(id_of).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let contact = bob_me["id"].as_str().unwrap();
+    let (_, shared, _) = call(
+        &emu,
+        "GET",
+        &format!("/items/?contact={contact}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let mut expected = vec![with.clone(), by.clone()];
+    expected.sort_unstable();
+    assert_eq!(ids(&shared), expected, "with or by bob, not {alone}");
+    let (_, all, _) = call(&emu, "GET", "/items/?title=", Some(&alice), None).await;
+    let mut expected = vec![with, by, alone];
+    expected.sort_unstable();
+    assert_eq!(ids(&all), expected, "an empty title filters nothing");
+    let (_, unknown, _) = call(&emu, "GET", "/items/?nothing=1&title=", Some(&alice), None).await;
+    assert_eq!(unknown["count"], 3, "unknown parameters are ignored");
+}
