@@ -83,6 +83,8 @@ pub(super) fn member_id(id: &str) -> Result<String, DriveError> {
 /// A 403 with a message of its own (upstream's `PermissionDenied("…")`).
 pub(super) fn forbidden(detail: &str, attr: Option<&str>) -> DriveError {
     DriveError {
+        unhandled: None,
+        cause: None,
         status: StatusCode::FORBIDDEN,
         kind: "client_error",
         errors: vec![("permission_denied".into(), detail.into(), attr.map(str::to_owned))],

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
+use super::config::Lasuite;
 use super::error::DriveError;
 use super::model::DriveUser;
 use super::repo;
@@ -50,29 +51,46 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, DriveError> {
 
 /// Validates `token` as the resource server would (§2.2) and finds its user (§2.3).
 ///
-/// Where upstream answers an inactive or unsuitable token with a 500 (a suspicious operation
-/// its error handler does not map), the emulator answers 401 `authentication_failed`, which is
-/// what upstream evidently intends (docs/compat.md).
+/// django-lasuite 0.0.28 (Drive 0.21.1's pin) raises a `SuspiciousOperation` outside its
+/// `try` for an inactive token, a scope that misses `OIDC_RS_SCOPES` or a missing audience:
+/// Drive answers 500 (Production). 0.1.0 turns them into 401 `authentication_failed` with the
+/// refusal's message. Either way the journal records the real reason.
 pub async fn authenticate(app: &AppState, token: &str) -> Result<Caller, DriveError> {
     let config = app.drive();
-    let claims = tokens::introspect(app, &config.realm, token)
-        .await?
-        .ok_or_else(|| DriveError::authentication_failed("Login failed: the access token is not active."))?;
+    let claims = match tokens::introspect(app, &config.realm, token).await? {
+        Some(claims) => claims,
+        None => {
+            let cause = why_inactive(app, &config.realm, token).await?;
+            return Err(refusal(config.lasuite, "Introspected user is not active", cause));
+        }
+    };
     let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
     if !scope
         .split_whitespace()
         .any(|s| config.scopes.iter().any(|wanted| wanted == s))
     {
-        return Err(DriveError::authentication_failed(
-            "Login failed: the access token lacks the required scope.",
+        let cause = format!(
+            "the token's scope {scope:?} has none of OIDC_RS_SCOPES {:?}",
+            config.scopes
+        );
+        return Err(refusal(
+            config.lasuite,
+            "Introspection response is missing required scopes.",
+            cause,
         ));
     }
-    let audience = claims
+    let Some(audience) = claims
         .get("client_id")
         .and_then(Value::as_str)
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| DriveError::authentication_failed("Login failed: the access token names no client."))?
-        .to_owned();
+        .map(str::to_owned)
+    else {
+        return Err(refusal(
+            config.lasuite,
+            "Introspection response does not provide source audience.",
+            "the introspection answer names no client_id",
+        ));
+    };
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
@@ -80,7 +98,63 @@ pub async fn authenticate(app: &AppState, token: &str) -> Result<Caller, DriveEr
         .ok_or_else(|| DriveError::authentication_failed("Login failed"))?
         .to_owned();
     let user = resolve_user(app, &config.realm, &sub, &claims).await?;
+    if !user.is_active && config.lasuite == Lasuite::V0_1_0 {
+        return Err(DriveError::authentication_failed("User inactive or deleted.")
+            .because(format!("the Drive user {sub} is inactive (is_active false)")));
+    }
     Ok(Caller { user, audience })
+}
+
+/// An introspection refusal of django-lasuite `version`: the unhandled `SuspiciousOperation`
+/// (500) of 0.0.28, or 0.1.0's 401 with `message`; `cause` goes to the journal.
+pub fn refusal(version: Lasuite, message: &str, cause: impl Into<String>) -> DriveError {
+    match version {
+        Lasuite::V0_0_28 => DriveError::unhandled("SuspiciousOperation", message, cause),
+        Lasuite::V0_1_0 => DriveError::authentication_failed(message).because(cause),
+    }
+}
+
+/// Why the issuer calls `token` inactive for Drive's realm: the journal's reason for a
+/// refusal whose answer does not say.
+async fn why_inactive(app: &AppState, realm: &str, token: &str) -> Result<String, DriveError> {
+    let hash = tokens::token_hash(token);
+    let record = app
+        .db
+        .read(move |conn| crate::oidc::store::find_token(conn, &hash))
+        .await?;
+    let now = app.clock.now();
+    Ok(inactive_cause(record.as_ref(), realm, now))
+}
+
+/// The reason of [`why_inactive`], from the issuer's record of the token (None: unknown).
+pub fn inactive_cause(record: Option<&crate::oidc::model::TokenRecord>, realm: &str, now: i64) -> String {
+    use crate::oidc::model::TokenKind;
+    let Some(record) = record else {
+        return "the token is unknown to the issuer (not issued by it, or issued before a reset)".into();
+    };
+    if record.kind != TokenKind::Access {
+        return "a refresh token is not an access token".into();
+    }
+    if record.realm_name != realm {
+        return format!(
+            "wrong issuer: the token was issued by realm {:?}, Drive trusts realm {realm:?} (OIDC_OP_URL)",
+            record.realm_name
+        );
+    }
+    if record.revoked {
+        return "the access token was revoked".into();
+    }
+    if record.session_or_user_gone {
+        return "the user's session ended (logout) or the user was disabled".into();
+    }
+    if record.expires_at <= now {
+        return format!(
+            "the access token expired {} s ago (exp {})",
+            now - record.expires_at,
+            record.expires_at
+        );
+    }
+    "the issuer calls the token inactive".into()
 }
 
 /// The Drive user with `sub`. One identity: a realm user reaching Drive for the first time

@@ -1,5 +1,5 @@
 //! Request bodies of the external API (spec §4): JSON; no body is an empty object; a form
-//! body is 415; malformed JSON is a 400 `parse_error`.
+//! body is 415; malformed JSON is a 400 `parse_error` in Python's words (`pyjson.rs`).
 
 use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
@@ -18,7 +18,15 @@ pub fn json_object(headers: &HeaderMap, raw: &[u8]) -> Result<Map<String, Value>
     if !mime.eq_ignore_ascii_case("application/json") {
         return Err(DriveError::unsupported_media_type(content_type));
     }
-    match serde_json::from_slice::<Value>(raw) {
+    let text = match std::str::from_utf8(raw) {
+        Ok(text) => text,
+        Err(error) => {
+            return Err(DriveError::parse_error(super::pyjson::python_utf8_error(
+                raw, &error,
+            )));
+        }
+    };
+    match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(DriveError::invalid(
             "non_field_errors",
@@ -28,7 +36,11 @@ pub fn json_object(headers: &HeaderMap, raw: &[u8]) -> Result<Map<String, Value>
                 python_type_name(&other)
             ),
         )),
-        Err(error) => Err(DriveError::parse_error(error)),
+        // In Python's words, as DRF's parser reports them; serde's when Python would accept
+        // what serde refuses (a lone surrogate escape, a float beyond f64).
+        Err(error) => Err(DriveError::parse_error(
+            super::pyjson::python_json_error(text).unwrap_or_else(|| error.to_string()),
+        )),
     }
 }
 

@@ -73,11 +73,17 @@ pub async fn update(
     }
     let description = description.unwrap_or(item.description.clone());
     let (item_id, now) = (item.id.clone(), app.clock.now_micros());
+    let renamed = (!item.is_folder && title != item.title).then(|| title.clone());
     app.db
         .write(move |tx| repo::update_item(tx, &item_id, &title, description.as_deref(), now))
         .await?;
-    let (item, context) = reload(app, caller, id).await?;
-    Ok(detail(app, &item, &context))
+    let (reloaded, context) = reload(app, caller, id).await?;
+    // The answer shows the old filename, as upstream's (its task runs after the response).
+    let answer = detail(app, &reloaded, &context);
+    if let Some(title) = renamed {
+        super::rename::rename_file(app, &item.id, &title).await?;
+    }
+    Ok(answer)
 }
 
 /// The writable fields of an update: `(title, description)`, each None when absent.

@@ -18,7 +18,8 @@ pub struct DriveFixture {
     pub allowed_audiences: Option<Vec<String>>,
     /// At least one must be in a token's scope [default: openid].
     pub scopes: Option<Vec<String>>,
-    /// Upstream's `EXTERNAL_API` [default: every action of every resource enabled].
+    /// Upstream's `EXTERNAL_API` [default: upstream's default, items create, list, retrieve,
+    /// children, upload_ended and users get_me]; `"all"` turns every action on.
     pub external_api: Option<Value>,
     /// Upstream's `EXTERNAL_API_AUD_ITEM_ATTRIBUTES`: extra stored attributes of items created
     /// through the API, per token audience, e.g. `{docs = {quota_excluded = true}}`.
@@ -28,6 +29,12 @@ pub struct DriveFixture {
     pub metrics_api_key: Option<String>,
     /// Stored claims each usage entry exposes (`METRICS_USER_CLAIMS_EXPOSED`).
     pub metrics_user_claims: Option<Vec<String>>,
+    /// The django-lasuite release Drive runs: `"0.0.28"` (Drive 0.21.1's pin, the default)
+    /// answers an inactive or unsuitable token with a 500; `"0.1.0"` with a 401.
+    pub django_lasuite: Option<String>,
+    /// Drive's settings class: `"Production"` (the default: `DEBUG` off, plain error pages, the
+    /// 500 envelope) or `"Development"` (`DEBUG` on: Django's debug pages).
+    pub configuration: Option<String>,
     /// Seeded folders (`[[drive.items]]`, see `seed.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<super::seed::ItemSeed>,
@@ -56,6 +63,12 @@ impl DriveFixture {
         if over.metrics_user_claims.is_some() {
             self.metrics_user_claims = over.metrics_user_claims;
         }
+        if over.django_lasuite.is_some() {
+            self.django_lasuite = over.django_lasuite;
+        }
+        if over.configuration.is_some() {
+            self.configuration = over.configuration;
+        }
         // Seeds add up; a later seed with the same id replaces the earlier one.
         for seed in over.items {
             let id = seed.resolved_id();
@@ -70,7 +83,8 @@ impl DriveFixture {
             seed.validate()?;
         }
         let external_api = match &self.external_api {
-            None => ExternalApi::everything(),
+            None => ExternalApi::upstream_default(),
+            Some(Value::String(text)) if text == "all" => ExternalApi::everything(),
             Some(Value::String(text)) => ExternalApi::parse(&parse_setting(text)?)?,
             Some(value) => ExternalApi::parse(value)?,
         };
@@ -85,6 +99,24 @@ impl DriveFixture {
             aud_item_attributes: parse_aud_item_attributes(self.aud_item_attributes.as_ref())?,
             metrics_api_key: self.metrics_api_key.clone().filter(|k| !k.is_empty()),
             metrics_user_claims: self.metrics_user_claims.clone().unwrap_or_default(),
+            lasuite: match self.django_lasuite.as_deref() {
+                None | Some("0.0.28") => Lasuite::V0_0_28,
+                Some("0.1.0") => Lasuite::V0_1_0,
+                Some(other) => {
+                    return Err(format!(
+                        "django_lasuite = {other:?}: known versions are \"0.0.28\" (Drive 0.21.1's) and \"0.1.0\""
+                    ));
+                }
+            },
+            development: match self.configuration.as_deref() {
+                None | Some("Production") => false,
+                Some("Development") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "configuration = {other:?}: Drive's configurations are \"Production\" and \"Development\""
+                    ));
+                }
+            },
         })
     }
 }
@@ -98,6 +130,21 @@ pub struct DriveConfig {
     pub aud_item_attributes: BTreeMap<String, serde_json::Map<String, Value>>,
     pub metrics_api_key: Option<String>,
     pub metrics_user_claims: Vec<String>,
+    /// The django-lasuite release (its resource-server authentication differs).
+    pub lasuite: Lasuite,
+    /// Drive's `Development` configuration (`DEBUG` on) rather than `Production`.
+    pub development: bool,
+}
+
+/// The django-lasuite releases whose resource-server authentication the emulator models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lasuite {
+    /// Drive 0.21.1's pin: introspection refusals are `SuspiciousOperation`s nobody catches
+    /// (500 in Production); an inactive Drive user is authenticated.
+    V0_0_28,
+    /// Refusals become 401 `authentication_failed` with the refusal's message; an inactive
+    /// Drive user is refused ("User inactive or deleted.").
+    V0_1_0,
 }
 
 impl DriveConfig {
@@ -184,9 +231,6 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
             "favorite",
             "media_auth",
             "wopi",
-            // Upstream lets any token reach these two (spec §3.4); the emulator gates them.
-            "favorite_list",
-            "recents",
             "download",
         ],
         "item_access" | "item_invitation" => &[
@@ -202,7 +246,20 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
     }
 }
 
+/// Drive 0.21.1's default `EXTERNAL_API` (settings.py, spec §3.2).
+pub const UPSTREAM_DEFAULT: &str = r#"{"items": {"enabled": true, "actions": ["create", "list", "retrieve", "children", "upload_ended"]},
+  "item_access": {"enabled": false, "actions": []},
+  "item_invitation": {"enabled": false, "actions": []},
+  "users": {"enabled": true, "actions": ["get_me"]}}"#;
+
 impl ExternalApi {
+    /// What Drive 0.21.1 ships with (spec §3.2).
+    pub fn upstream_default() -> Self {
+        let value = serde_json::from_str(UPSTREAM_DEFAULT).expect("the default is JSON");
+        Self::parse(&value).expect("the default parses")
+    }
+
+    /// Every action of every resource (`external_api = "all"`).
     pub fn everything() -> Self {
         let resources = RESOURCES
             .iter()
@@ -344,10 +401,18 @@ mod tests {
     }
 
     #[test]
-    fn the_default_enables_everything_and_bad_settings_say_why() {
+    fn the_default_is_upstreams_and_bad_settings_say_why() {
         let config = DriveConfig::default();
-        assert!(config.external_api.allows("items", "hard_delete"));
-        assert!(config.external_api.enabled("item_invitation"));
+        assert!(config.external_api.allows("items", "upload_ended"));
+        assert!(!config.external_api.allows("items", "hard_delete"));
+        assert!(!config.external_api.allows("users", "list"));
+        assert!(!config.external_api.enabled("item_invitation"));
+        let all = DriveFixture {
+            external_api: Some(Value::String("all".into())),
+            ..Default::default()
+        };
+        let all = all.resolve().unwrap().external_api;
+        assert!(all.allows("items", "hard_delete") && all.enabled("item_invitation"));
         assert_eq!(config.allowed_audiences, ["docs", "drive", "impress"]);
         let bad = DriveFixture {
             external_api: Some(serde_json::json!({"files": {}})),

@@ -13,6 +13,24 @@ pub struct DriveError {
     pub kind: &'static str,
     /// `(code, detail, attr)` entries.
     pub errors: Vec<(String, String, Option<String>)>,
+    /// An exception upstream's views do not handle (its answer hides the cause): what it is,
+    /// for the journal and for the Development configuration's debug page.
+    pub unhandled: Option<Box<Unhandled>>,
+    /// The real reason of a refusal whose answer hides it, for the journal.
+    pub cause: Option<String>,
+}
+
+/// An exception that escapes upstream's view: Production answers the 500 envelope (Drive's
+/// standardized error handler), Development Django's debug page (400 for a
+/// `SuspiciousOperation`, 500 for anything else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unhandled {
+    /// The Python exception class, e.g. `SuspiciousOperation`, `ClientError`, `KeyError`.
+    pub exception: &'static str,
+    /// Its message, as Django's debug page shows it.
+    pub message: String,
+    /// The real reason, recorded in the journal (e.g. "the access token expired").
+    pub cause: String,
 }
 
 impl DriveError {
@@ -21,7 +39,33 @@ impl DriveError {
             status,
             kind,
             errors: vec![(code.to_owned(), detail.into(), None)],
+            unhandled: None,
+            cause: None,
         }
+    }
+
+    /// Records `cause` in the journal as this refusal's reason.
+    pub fn because(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    /// Upstream's answer to an exception its view does not handle: 500
+    /// `{"type":"server_error","errors":[{"code":"error","detail":"Server Error (500)"}]}`,
+    /// with the cause kept for the journal (and the debug page of Development).
+    pub fn unhandled(exception: &'static str, message: impl Into<String>, cause: impl Into<String>) -> Self {
+        let mut error = Self::one(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "error",
+            "Server Error (500)",
+        );
+        error.unhandled = Some(Box::new(Unhandled {
+            exception,
+            message: message.into(),
+            cause: cause.into(),
+        }));
+        error
     }
 
     pub fn not_authenticated() -> Self {
@@ -79,6 +123,8 @@ impl DriveError {
             status: StatusCode::BAD_REQUEST,
             kind: "validation_error",
             errors: vec![(code.to_owned(), detail.into(), Some(attr.to_owned()))],
+            unhandled: None,
+            cause: None,
         }
     }
 }
@@ -90,6 +136,8 @@ impl DriveError {
             status: StatusCode::BAD_REQUEST,
             kind: "validation_error",
             errors,
+            unhandled: None,
+            cause: None,
         }
     }
 
@@ -129,6 +177,8 @@ impl From<crate::Error> for DriveError {
 
 impl IntoResponse for DriveError {
     fn into_response(self) -> Response {
+        let unhandled = self.unhandled.clone();
+        let cause = self.cause.clone();
         let errors: Vec<Value> = self
             .errors
             .into_iter()
@@ -145,6 +195,91 @@ impl IntoResponse for DriveError {
                 HeaderValue::from_static("Bearer realm=\"api\""),
             );
         }
+        if let Some(cause) = cause.or_else(|| unhandled.as_ref().map(|u| u.cause.clone())) {
+            response
+                .extensions_mut()
+                .insert(crate::admin::journal::Cause(cause));
+        }
+        if let Some(unhandled) = unhandled {
+            response.extensions_mut().insert(*unhandled);
+        }
         response
     }
+}
+
+/// Django's own 404 page with `DEBUG` off (`django.views.defaults.page_not_found` without a
+/// `404.html` template): 179 bytes of `text/html; charset=utf-8`, byte for byte.
+pub const DJANGO_NOT_FOUND: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
+
+/// Django's 404 for a URL no route matches: the plain page in Production, the debug page
+/// (which names the path) in Development.
+pub fn django_not_found(development: bool, path: &str, cause: &str) -> Response {
+    let body = if development {
+        templates_debug_page(
+            "Page not found",
+            &format!("Page not found at {path}"),
+            &format!(
+                "Using the URLconf defined in <code>drive.urls</code>, Django tried these URL patterns, \
+                 in this order: ... The current path, <code>{}</code>, didn’t match any of these.",
+                html_escape(path.trim_start_matches('/'))
+            ),
+        )
+    } else {
+        DJANGO_NOT_FOUND.to_owned()
+    };
+    html(StatusCode::NOT_FOUND, body, cause)
+}
+
+/// Development's answer to an unhandled exception: Django's debug page, 400 for a
+/// `SuspiciousOperation` (Django maps it so), 500 for any other exception.
+pub fn django_debug_page(unhandled: &Unhandled, method: &str, path: &str) -> Response {
+    let status = if unhandled.exception == "SuspiciousOperation" {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    let body = templates_debug_page(
+        &format!("{} at {}", unhandled.exception, html_escape(path)),
+        &format!("{} at {}", unhandled.exception, html_escape(path)),
+        &format!(
+            "<pre class=\"exception_value\">{}</pre><table class=\"meta\"><tr><th>Request Method:</th><td>{}</td></tr></table>",
+            html_escape(&unhandled.message),
+            html_escape(method)
+        ),
+    );
+    html(status, body, &unhandled.cause)
+}
+
+fn templates_debug_page(title: &str, heading: &str, summary: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta http-equiv=\"content-type\" content=\"text/html; charset=utf-8\">\n  \
+         <meta name=\"robots\" content=\"NONE,NOARCHIVE\">\n  <title>{title}</title>\n</head>\n<body>\n  \
+         <div id=\"summary\">\n    <h1>{heading}</h1>\n    {summary}\n  </div>\n  <div id=\"explanation\">\n    <p>\n      \
+         You’re seeing this error because you have <code>DEBUG = True</code> in\n      your Django settings file. \
+         Change that to <code>False</code>, and Django will\n      display a standard page generated by the handler for this status code.\n    </p>\n  </div>\n</body>\n</html>\n"
+    )
+}
+
+fn html(status: StatusCode, body: String, cause: &str) -> Response {
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(crate::admin::journal::Cause(cause.to_owned()));
+    response
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
 }

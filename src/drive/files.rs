@@ -9,7 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Python's `os.path.splitext` (POSIX): the extension starts at the last `.` of the last path
 /// segment, unless that segment has only dots before it (`.bashrc`, `..txt` have none).
-fn splitext(path: &str) -> (&str, &str) {
+pub fn splitext(path: &str) -> (&str, &str) {
     let segment = path.rfind('/').map_or(0, |i| i + 1);
     match path.rfind('.') {
         Some(dot) if dot >= segment && path[segment..dot].bytes().any(|b| b != b'.') => {

@@ -66,7 +66,8 @@ fn char_field(
 }
 
 /// Validates a creation body: every field error first, as DRF does, then the cross-field
-/// rules. Omitting `type` is a 500 upstream; here it is the `required` error it evidently means.
+/// rules. Omitting `type` passes the field checks (the field is not required) and crashes
+/// upstream's `validate()` on `attrs["type"]`: an unhandled `KeyError`, 500 as upstream.
 pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, DriveError> {
     let mut errors = Vec::new();
     let id = match body.get("id") {
@@ -94,10 +95,7 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
         }
     }
     let kind = match body.get("type") {
-        None => {
-            errors.push(field_error("type", "required", "This field is required."));
-            None
-        }
+        None => None,
         Some(Value::String(kind)) if kind == "folder" || kind == "file" => Some(kind.clone()),
         Some(Value::Null) => {
             errors.push(field_error("type", "null", "This field may not be null."));
@@ -137,6 +135,13 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
     };
     if !errors.is_empty() {
         return Err(DriveError::validation(errors));
+    }
+    if !body.contains_key("type") {
+        return Err(DriveError::unhandled(
+            "KeyError",
+            "'type'",
+            "the creation body has no \"type\": upstream's ItemSerializer.validate() reads attrs[\"type\"] (KeyError, 500)",
+        ));
     }
     let is_folder = kind.as_deref() == Some("folder");
     let title = title.map(|t| t.trim().to_owned());
@@ -434,10 +439,11 @@ pub async fn favorites_or_recents(
     query: &[(String, String)],
     request_path: &str,
 ) -> Result<Value, DriveError> {
+    // The link-traced roots are found in the listing's read.
     let scope = if favorites {
-        repo::Scope::Favorites
+        repo::Scope::Favorites(Vec::new())
     } else {
-        repo::Scope::AccessibleTrees
+        repo::Scope::AccessibleTrees(Vec::new())
     };
     let rows = listing(app, caller, scope, query, "i.updated_at DESC").await?;
     rows.envelope(app, query, request_path, |item, context, urls, _| {
@@ -498,6 +504,10 @@ async fn listing(
     let listing = app
         .db
         .read(move |conn| {
+            let mut scope = scope;
+            if let repo::Scope::AccessibleTrees(paths) | repo::Scope::Favorites(paths) = &mut scope {
+                *paths = traced_roots(conn, &user_id)?;
+            }
             let fetch = |page: &Page| {
                 repo::items_page(
                     conn,
@@ -523,6 +533,24 @@ async fn listing(
         })
         .await?;
     Ok(listing)
+}
+
+/// The paths of the items the caller reached through a link and holds no access on, whose
+/// computed reach is not restricted: with the accessed items, the roots of upstream's
+/// `get_queryset_for_descendants` (favorites, recents).
+fn traced_roots(conn: &rusqlite::Connection, user_id: &str) -> crate::Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for (item, direct) in repo::list_candidates(conn, user_id, &repo::SqlFilter::default(), "i.path")? {
+        if direct {
+            continue;
+        }
+        let context = repo::item_context(conn, &item, user_id)?;
+        let reach = super::abilities::computed_definition(&item, &context).reach;
+        if reach.is_some_and(|r| r != Reach::Restricted) {
+            paths.push(item.path.clone());
+        }
+    }
+    Ok(paths)
 }
 
 /// `GET items/` (§8.1): the highest items the caller reaches, directly or through a link
@@ -743,7 +771,6 @@ mod tests {
                 "filename",
             ),
             (json!({"type": "nope", "title": "a"}), "invalid_choice", "type"),
-            (json!({"title": "a"}), "required", "type"),
             (json!({"type": "folder", "title": "  "}), "blank", "title"),
             (
                 json!({"type": "folder", "title": "a".repeat(256)}),
@@ -770,5 +797,15 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn a_missing_type_crashes_upstreams_validate_after_the_field_checks() {
+        let error = validate_create(&body(json!({"title": "a"}))).unwrap_err();
+        assert_eq!(error.status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.unhandled.unwrap().exception, "KeyError");
+        // Field errors come first: DRF never reaches validate().
+        let error = validate_create(&body(json!({"title": "  "}))).unwrap_err();
+        assert_eq!(codes(error), vec![("blank".to_owned(), Some("title".to_owned()))]);
     }
 }

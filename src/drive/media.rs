@@ -252,6 +252,8 @@ async fn serve_media(
 ) -> Result<Response, DriveError> {
     if method != Method::GET && method != Method::HEAD {
         let mut response = DriveError {
+            unhandled: None,
+            cause: None,
             status: StatusCode::METHOD_NOT_ALLOWED,
             kind: "client_error",
             errors: vec![(
@@ -294,7 +296,16 @@ async fn serve_media(
 /// (the browser session upstream's media-auth sub-request relies on). Neither → 401.
 async fn media_user(app: &AppState, headers: &HeaderMap) -> Result<DriveUser, DriveError> {
     if let Some(token) = super::auth::bearer(headers)? {
-        return Ok(super::auth::authenticate(app, &token).await?.user);
+        // `/media/` is the emulator's own (upstream: nginx and a session): a refused token is
+        // a 401 here, whatever django-lasuite would do on the API.
+        return match super::auth::authenticate(app, &token).await {
+            Ok(caller) => Ok(caller.user),
+            Err(DriveError {
+                unhandled: Some(unhandled),
+                ..
+            }) => Err(DriveError::authentication_failed(unhandled.message).because(unhandled.cause)),
+            Err(error) => Err(error),
+        };
     }
     cookie_user(app, headers)
         .await?
@@ -482,6 +493,8 @@ async fn object_response(
         RangeRequest::Part(range) => Some(range),
         RangeRequest::Unsatisfiable => {
             let mut response = DriveError {
+                unhandled: None,
+                cause: None,
                 status: StatusCode::RANGE_NOT_SATISFIABLE,
                 kind: "client_error",
                 errors: vec![(

@@ -19,6 +19,26 @@ pub fn authorized(headers: &HeaderMap, expected: &str) -> bool {
         .is_some_and(|key| !expected.is_empty() && key.trim() == expected)
 }
 
+/// mozilla-django-oidc's `OIDCAuthentication` for a bearer token: the issuer's userinfo
+/// endpoint (in-process). Keycloak's 401 `Token verification failed` becomes 401
+/// `authentication_failed` with that description; its 403 `insufficient_scope` (no `openid`)
+/// is an HTTP error the library re-raises: 500.
+pub async fn userinfo_authentication(app: &AppState, realm: &str, token: &str) -> Result<(), DriveError> {
+    let Some(claims) = crate::oidc::tokens::introspect(app, realm, token).await? else {
+        return Err(DriveError::authentication_failed("Token verification failed")
+            .because("userinfo refused the bearer token (inactive)"));
+    };
+    let scope = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    if !crate::oidc::tokens::has_scope(scope, "openid") {
+        return Err(DriveError::unhandled(
+            "HTTPError",
+            "403 Client Error: Forbidden for url: userinfo",
+            "userinfo answered 403 insufficient_scope (no openid in the token's scope); mozilla-django-oidc re-raises it",
+        ));
+    }
+    Ok(())
+}
+
 pub async fn usage(
     app: &AppState,
     query: &[(String, String)],

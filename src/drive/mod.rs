@@ -3,7 +3,9 @@
 //!
 //! A request goes: route resolution (`routes.rs`: the action name of §1.3) -> authentication
 //! (`auth.rs`: bearer token, in-process introspection, user) -> gating (`EXTERNAL_API` and the
-//! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`).
+//! allowed audiences, §3) -> the handler. Errors use Drive's envelope (`error.rs`), except
+//! where upstream answers otherwise: Django's 404 page for a URL no route matches, and the
+//! debug pages of the Development configuration (`[drive] configuration`).
 
 pub mod abilities;
 pub mod accesses;
@@ -20,6 +22,8 @@ pub mod metrics;
 pub mod model;
 pub mod navigation;
 pub mod page;
+pub mod pyjson;
+pub mod rename;
 pub mod repo;
 pub mod represent;
 pub mod routes;
@@ -58,6 +62,30 @@ async fn dispatch(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let development = app.drive().development;
+    let response = answer(app, method.clone(), uri.clone(), headers, body).await;
+    // Development (`DEBUG` on) shows Django's debug page where Production's handler answers
+    // the 500 envelope.
+    match response.extensions().get::<error::Unhandled>() {
+        Some(unhandled) if development => {
+            let mut page = error::django_debug_page(unhandled, method.as_str(), uri.path());
+            if let Some(note) = response.extensions().get::<crate::admin::journal::Note>() {
+                page.extensions_mut().insert(note.clone());
+            }
+            page
+        }
+        _ => response,
+    }
+}
+
+/// The answer in Production's form: the checks of §3.5 in order, then the handler.
+async fn answer(
+    app: AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
@@ -65,13 +93,30 @@ async fn dispatch(
     let Some(route) = resolve(method.as_str(), &path) else {
         // Django's APPEND_SLASH: a known route without its slash is a 301 to it.
         if !path.ends_with('/') && resolve("GET", &format!("{path}/")).is_some() {
+            // With DEBUG on, CommonMiddleware refuses to redirect a body-carrying method.
+            if app.drive().development && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+                let unhandled = error::Unhandled {
+                    exception: "RuntimeError",
+                    message: format!(
+                        "You called this URL via {method}, but the URL doesn’t end in a slash and you have \
+                         APPEND_SLASH set. Django can’t redirect to the slash URL while maintaining {method} data."
+                    ),
+                    cause: "APPEND_SLASH: a body-carrying request without its trailing slash (DEBUG on)"
+                        .into(),
+                };
+                return error::django_debug_page(&unhandled, method.as_str(), uri.path());
+            }
             let target = match uri.query() {
                 Some(q) => format!("{}/?{q}", uri.path()),
                 None => format!("{}/", uri.path()),
             };
             return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
         }
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            app.drive().development,
+            uri.path(),
+            "no route of Drive's external API matches this path (Django's 404 page)",
+        );
     };
     let config = app.drive();
     if route.endpoint == Endpoint::MetricsUsage {
@@ -86,7 +131,14 @@ async fn dispatch(
         .await;
     }
     if !config.external_api.enabled(route.resource) {
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            config.development,
+            uri.path(),
+            &format!(
+                "EXTERNAL_API.{}.enabled is false: its routes are not mounted (Django's 404 page)",
+                route.resource
+            ),
+        );
     }
     let token = match auth::bearer(&headers) {
         Ok(Some(token)) => token,
@@ -97,10 +149,7 @@ async fn dispatch(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let allowed = route
-        .action
-        .is_some_and(|action| config.external_api.allows(route.resource, action))
-        && config.allowed_audiences.contains(&caller.audience);
+    let allowed = gate(&config, &route, &caller.audience);
     let note = crate::admin::journal::Note {
         client: Some(caller.audience.clone()),
         user: Some(
@@ -135,6 +184,22 @@ async fn dispatch(
     };
     response.extensions_mut().insert(note);
     response
+}
+
+/// The view-level permission of §3.1 for an authenticated caller: `ResourceServerClientPermission`
+/// (the action listed in `EXTERNAL_API`, the audience allowed), except on the two routes whose
+/// upstream action declares `permission_classes=[IsAuthenticated]` (`favorite_list` at
+/// `items/favorites/`, `recents` at `items/recents/`): that list *replaces* the viewset's, so
+/// any introspected token reaches them whatever the setting and the audience (§3.4).
+pub fn gate(config: &config::DriveConfig, route: &routes::Route, audience: &str) -> bool {
+    let Some(action) = route.action else {
+        return false;
+    };
+    if matches!(route.endpoint, Endpoint::Favorites | Endpoint::Recents) {
+        return true;
+    }
+    config.external_api.allows(route.resource, action)
+        && config.allowed_audiences.iter().any(|a| a == audience)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -206,7 +271,9 @@ async fn serve(
     respond(result.map(|json| axum::Json(json).into_response()))
 }
 
-/// `metrics/usage/` (§9.6): its own API key, no bearer token, no `EXTERNAL_API` gate.
+/// `metrics/usage/` (§9.6): its own API key, no `EXTERNAL_API` gate. Upstream's view keeps
+/// DRF's default authentication classes, so a bearer token goes through mozilla-django-oidc's
+/// `OIDCAuthentication` (the issuer's userinfo endpoint) before `HasAPIKey` refuses it.
 async fn metrics_usage(
     app: &AppState,
     config: &config::DriveConfig,
@@ -216,10 +283,23 @@ async fn metrics_usage(
     path: &str,
 ) -> Response {
     let Some(key) = &config.metrics_api_key else {
-        return DriveError::not_found().into_response();
+        return error::django_not_found(
+            config.development,
+            path,
+            "metrics/usage/ is not mounted: METRICS_ENABLED is off (no metrics_api_key in [drive])",
+        );
     };
     if !metrics::authorized(headers, key) {
-        return DriveError::not_authenticated().into_response();
+        return match auth::bearer(headers) {
+            Ok(None) => DriveError::not_authenticated().into_response(),
+            Err(error) => error.into_response(),
+            Ok(Some(token)) => match metrics::userinfo_authentication(app, &config.realm, &token).await {
+                Ok(()) => DriveError::permission_denied()
+                    .because("metrics/usage/ wants Authorization: Api-Key <key>; a bearer token authenticates the user (userinfo) but HasAPIKey refuses it")
+                    .into_response(),
+                Err(error) => error.into_response(),
+            },
+        };
     }
     if !mapped {
         return DriveError::permission_denied().into_response();

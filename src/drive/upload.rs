@@ -205,11 +205,11 @@ pub async fn upload_ended(app: &AppState, caller: &Caller, id: &str) -> Result<V
     let key = item.object_key().unwrap_or_default();
     let store = &app.s3.store;
     let Some(object) = store.current(BUCKET, &key).await? else {
-        // Upstream's HEAD raises and answers 500; the emulator says what is missing.
-        return Err(DriveError::invalid(
-            "item",
-            "item_upload_object_missing",
-            format!("No object was uploaded at {key}."),
+        // Upstream's HEAD raises botocore's ClientError, which no handler maps: 500.
+        return Err(DriveError::unhandled(
+            "ClientError",
+            "An error occurred (404) when calling the HeadObject operation: Not Found",
+            format!("no object was uploaded at {key} in bucket {BUCKET} (upload-ended before the PUT)"),
         ));
     };
     if object.size > MAX_SIZE {

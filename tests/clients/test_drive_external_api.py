@@ -74,11 +74,27 @@ def list_all(emulator, token: str, path: str) -> list[dict]:
     raise AssertionError(f"more than 50 pages under {path}")
 
 
+ROOT_FOLDER = "Docs"
+
+
 def main_workspace(emulator, token: str) -> dict:
-    """Step 2: the user's main workspace, found in ``GET items/``."""
-    workspaces = [i for i in list_all(emulator, token, "/items/") if i.get("main_workspace") is True]
-    assert len(workspaces) == 1, f"expected one main workspace, got {workspaces}"
-    return workspaces[0]
+    """Step 2: where Docs stores its files. Drive 0.21.1 has no main workspace (none since
+    0.13): the recipe uses the item with ``main_workspace`` if there is one, else its own root
+    folder, found by title or created once with ``POST items/``."""
+    items = list_all(emulator, token, "/items/")
+    assert all(i["main_workspace"] is False for i in items), "Drive 0.21.1 has none"
+    roots = [i for i in items if i["title"] == ROOT_FOLDER and i["type"] == "folder" and i["depth"] == 1]
+    if roots:
+        return roots[0]
+    resp = requests.post(
+        api(emulator, "/items/"),
+        json={"type": "folder", "title": ROOT_FOLDER},
+        headers=bearer(token),
+        timeout=HTTP_TIMEOUT,
+    )
+    created = json_of(resp, 201)
+    assert created["main_workspace"] is False, created
+    return created
 
 
 def client_error(code: str, detail: str) -> dict:
@@ -112,9 +128,9 @@ def test_docs_uploads_a_file_into_the_main_workspace(emulator):
     # 1. token (password grant, client docs)
     token = password_token(emulator, "alice")
 
-    # 2. the main workspace
+    # 2. the main workspace, or Docs' own root folder (Drive 0.21.1)
     workspace = main_workspace(emulator, token)
-    assert workspace["title"] == "Workspace", workspace
+    assert workspace["title"] == ROOT_FOLDER, workspace
     assert workspace["type"] == "folder", workspace
     assert workspace["user_role"] == "owner", workspace
     ws_id = workspace["id"]

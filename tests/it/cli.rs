@@ -335,24 +335,18 @@ async fn the_demo_plays_docs_side_against_a_running_emulator_and_names_a_failing
         assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
     }
     assert!(stdout.contains("Done: "));
-    // The file is really there, for the user the demo logged in.
+    // Drive 0.21.1 has no main workspace: the demo made Docs' root folder, and the file is
+    // really there, for the user the demo logged in.
+    assert!(stdout.contains("201 created \"Docs\""), "{stdout}");
+    assert_eq!(alice_docs_folder(&emu).await["numchild"], 1);
+    // A second run finds the folder again by its title instead of making another.
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("200 found \"Docs\""), "{stdout}");
+    assert_eq!(alice_docs_folder(&emu).await["numchild"], 2);
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
-    let list: Value = util::client()
-        .get(format!("{}/external_api/v1.0/items/", emu.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let workspace = list["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["main_workspace"] == true)
-        .unwrap();
-    assert_eq!(workspace["numchild"], 1);
+    let (_, list, _) = crate::driveutil::call(&emu, "GET", "/items/", Some(&token), None).await;
+    assert_eq!(list["count"], 1, "one root folder: {list}");
 
     let (ok, stdout, stderr) = ctl(emu.url(), &["demo", "--password", "wrong"]).await;
     assert!(!ok);
@@ -412,18 +406,53 @@ async fn demo_fault(
     (stdout, stderr)
 }
 
-/// How many children alice's main workspace has, pending uploads included (its `numchild`;
-/// listings leave pending files out).
-async fn alice_workspace_numchild(emu: &lasuite_emu::RunningEmulator) -> Value {
+/// Alice's root folder `Docs`, which the demo finds or creates when Drive has no main
+/// workspace (Drive 0.21.1). Its `numchild` counts pending uploads too (listings leave them
+/// out).
+async fn alice_docs_folder(emu: &lasuite_emu::RunningEmulator) -> Value {
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
     let (_, list, _) = crate::driveutil::call(emu, "GET", "/items/", Some(&token), None).await;
     list["results"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["main_workspace"] == true)
-        .unwrap()["numchild"]
+        .find(|i| i["title"] == "Docs" && i["depth"] == 1)
+        .unwrap_or_else(|| panic!("no Docs folder in {list}"))
         .clone()
+}
+
+/// How many children alice's `Docs` folder has, pending uploads included.
+async fn alice_workspace_numchild(emu: &lasuite_emu::RunningEmulator) -> Value {
+    alice_docs_folder(emu).await["numchild"].clone()
+}
+
+#[tokio::test]
+async fn the_demo_passes_on_the_default_fixture_where_media_auth_is_not_enabled() {
+    // Upstream's EXTERNAL_API (the default) has no media_auth: that step says so and the flow
+    // goes on.
+    let emu = util::start_default().await;
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("201 created \"Docs\""), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("media-auth's signature"))
+        .unwrap();
+    assert!(line.contains("403 skipped (EXTERNAL_API)"), "{line}");
+    assert!(stdout.contains("200 same bytes"), "{stdout}");
+}
+
+#[tokio::test]
+async fn the_demo_uses_a_main_workspace_when_drive_has_one() {
+    let emu = util::start_with(include_str!("../../fixtures/main-workspaces.toml")).await;
+    let (ok, stdout, stderr) = ctl(emu.url(), &["demo"]).await;
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("200 found "), "{stdout}");
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let (_, list, _) = crate::driveutil::call(&emu, "GET", "/items/", Some(&token), None).await;
+    assert_eq!(list["count"], 1, "no Docs folder beside the workspace: {list}");
+    assert_eq!(list["results"][0]["main_workspace"], true);
+    assert_eq!(list["results"][0]["numchild"], 1);
 }
 
 #[tokio::test]
@@ -449,21 +478,23 @@ async fn demo_fault_expired_url_fails_the_put_with_access_denied_and_puts_the_cl
 }
 
 #[tokio::test]
-async fn demo_fault_revoked_token_fails_the_create_with_drives_401() {
+async fn demo_fault_revoked_token_fails_the_create_with_drives_500() {
     let emu = util::start().await;
     let (stdout, stderr) = demo_fault(
         &emu,
         "revoked-token",
         "revoke the access token (POST revoke)",
         "create a file in it (POST children/)",
-        "401 authentication_failed",
+        // django-lasuite 0.0.28's SuspiciousOperation: 500, as Drive 0.21.1 answers.
+        "500 error",
     )
     .await;
+    assert!(stdout.contains("    Server Error (500)\n"), "{stdout}");
     assert!(
-        stdout.contains("Login failed: the access token is not active."),
+        stdout.contains("    the emulator's journal says: the access token was revoked\n"),
         "{stdout}"
     );
-    assert!(stderr.contains("401"), "{stderr}");
+    assert!(stderr.contains("500"), "{stderr}");
     assert_eq!(alice_workspace_numchild(&emu).await, 0);
 }
 
@@ -495,11 +526,14 @@ async fn demo_fault_no_upload_fails_upload_ended_naming_the_missing_object() {
         "no-upload",
         "skip the PUT to the presigned policy URL",
         "tell Drive the upload ended (upload-ended/)",
-        // Upstream's HEAD raises (500); the emulator answers 400 (docs/compat.md).
-        "400 item_upload_object_missing",
+        // Upstream's HEAD raises: 500, and the journal names the missing key.
+        "500 error",
     )
     .await;
-    assert!(stdout.contains("No object was uploaded at item/"), "{stdout}");
+    assert!(
+        stdout.contains("    the emulator's journal says: no object was uploaded at item/"),
+        "{stdout}"
+    );
     // The pending item stays, as upstream leaves it.
     assert_eq!(alice_workspace_numchild(&emu).await, 1);
 }

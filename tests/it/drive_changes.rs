@@ -526,7 +526,7 @@ async fn itm_57_favorites_are_added_and_removed_once() {
 }
 
 #[tokio::test]
-async fn itm_56_itm_54_tree_opens_the_folders_down_to_the_item_with_their_siblings() {
+async fn itm_56_tree_opens_the_folders_down_to_the_item_with_their_siblings() {
     let emu = util::start().await;
     let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
     let root = folder(&emu, &alice, None, "root").await;
@@ -854,4 +854,164 @@ async fn crossed_concurrent_moves_never_make_a_cycle() {
     );
     assert_eq!(path_a.matches(a.as_str()).count(), 1);
     assert_eq!(path_b.matches(b.as_str()).count(), 1);
+}
+
+/// The 27 fields of upstream's `ListItemLightSerializer` (favorites and recents).
+const LIGHT_KEYS: [&str; 27] = [
+    "abilities",
+    "created_at",
+    "creator",
+    "deleted_at",
+    "depth",
+    "description",
+    "filename",
+    "hard_delete_at",
+    "id",
+    "is_favorite",
+    "is_wopi_supported",
+    "link_reach",
+    "link_role",
+    "main_workspace",
+    "mimetype",
+    "numchild",
+    "numchild_folder",
+    "path",
+    "size",
+    "title",
+    "type",
+    "updated_at",
+    "upload_state",
+    "url",
+    "url_permalink",
+    "url_preview",
+    "user_role",
+];
+
+#[tokio::test]
+async fn fid_07_favorites_and_recents_follow_upstreams_light_serializer_and_queryset() {
+    const PUBLIC: &str = "0d0d0d0d-0000-4000-8000-000000000001";
+    const INSIDE: &str = "0d0d0d0d-0000-4000-8000-000000000002";
+    let emu = util::start_with(&format!(
+        "[[drive.items]]\nid = \"{PUBLIC}\"\ntitle = \"Public\"\nowner = \"bob\"\n\
+         link_reach = \"public\"\nlink_role = \"editor\"\n\n\
+         [[drive.items]]\nid = \"{INSIDE}\"\ntitle = \"Inside\"\nowner = \"bob\"\nparent = \"{PUBLIC}\"\n"
+    ))
+    .await;
+    let (alice, bob) = (token(&emu, "alice").await, token(&emu, "bob").await);
+    let root = folder(&emu, &alice, None, "root").await;
+    let child = folder(&emu, &alice, Some(&root), "child").await;
+    let file = upload_file(&emu, &alice, &format!("/items/{child}/children/"), "a.txt", "a").await;
+    let file = file["id"].as_str().unwrap().to_owned();
+    // A pending file never shows.
+    crate::driveutil::create(
+        &emu,
+        &alice,
+        &format!("/items/{root}/children/"),
+        json!({"type": "file", "filename": "pending.txt"}),
+    )
+    .await;
+    // Alice follows the link to bob's public folder: its tree is hers to list too.
+    assert_eq!(
+        call(&emu, "GET", &format!("/items/{PUBLIC}/"), Some(&alice), None)
+            .await
+            .0,
+        200
+    );
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{INSIDE}/favorite/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    call(
+        &emu,
+        "POST",
+        &format!("/items/{child}/favorite/"),
+        Some(&alice),
+        None,
+    )
+    .await;
+
+    let (status, recents) = get(&emu, &alice, "/items/recents/").await;
+    assert_eq!(status, 200);
+    let results = recents["results"].as_array().unwrap();
+    let ids: Vec<&str> = results.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Default ordering -updated_at: the last made first; bob's tree, seeded at start, last
+    // (its two items share one timestamp: their order is not upstream's to promise).
+    assert_eq!(
+        ids[..3],
+        [file.as_str(), child.as_str(), root.as_str()],
+        "{recents}"
+    );
+    let mut seeded = ids[3..].to_vec();
+    seeded.sort_unstable();
+    assert_eq!(seeded, [PUBLIC, INSIDE], "the link-traced tree, root and child");
+    for entry in results {
+        let mut keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, LIGHT_KEYS, "field by field");
+    }
+    let by_id = |id: &str| results.iter().find(|r| r["id"] == id).unwrap().clone();
+    // Link fields are the item's own (a child's reach is null, its role the default).
+    let inside = by_id(INSIDE);
+    assert_eq!(
+        (&inside["link_reach"], &inside["link_role"]),
+        (&Value::Null, &json!("reader"))
+    );
+    assert_eq!(
+        (&inside["user_role"], &inside["is_favorite"]),
+        (&Value::Null, &json!(true))
+    );
+    assert_eq!(
+        inside["abilities"]["partial_update"], true,
+        "the public link's editor role"
+    );
+    let public = by_id(PUBLIC);
+    assert_eq!(
+        (&public["link_reach"], &public["link_role"]),
+        (&json!("public"), &json!("editor"))
+    );
+    assert_eq!(by_id(&child)["is_favorite"], true);
+    assert_eq!(by_id(&root)["is_favorite"], false);
+    assert_eq!(by_id(&root)["numchild"], 2, "numchild counts the pending file");
+
+    let (_, favorites) = get(&emu, &alice, "/items/favorites/").await;
+    let ids: Vec<&str> = favorites["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [child.as_str(), INSIDE]);
+    assert!(
+        favorites["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["is_favorite"] == true)
+    );
+
+    // Once bob restricts the folder, the traced tree is gone from both, favorite or not.
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &format!("/items/{PUBLIC}/link-configuration/"),
+        Some(&bob),
+        Some(json!({"link_reach": "restricted"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, recents) = get(&emu, &alice, "/items/recents/").await;
+    assert_eq!(recents["count"], 3);
+    let (_, favorites) = get(&emu, &alice, "/items/favorites/").await;
+    assert_eq!(favorites["count"], 1);
+    assert_eq!(favorites["results"][0]["id"], child);
+    // A deleted subtree leaves both lists.
+    call(&emu, "DELETE", &format!("/items/{child}/"), Some(&alice), None).await;
+    let (_, recents) = get(&emu, &alice, "/items/recents/").await;
+    assert_eq!(recents["count"], 1);
+    let (_, favorites) = get(&emu, &alice, "/items/favorites/").await;
+    assert_eq!(favorites["count"], 0);
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{call, error, restrict, token};
+use crate::driveutil::{DJANGO_404, call, error, raw, restrict, token};
 use crate::util;
 
 /// Upstream's default setting (settings.py), the emulator's default being "everything".
@@ -71,10 +71,11 @@ async fn ext_13_ext_15_ext_16_ext_18_ext_19_ext_20_ext_22_ext_24_ext_26_gat_03_d
         ("POST", format!("/items/{SHARED}/invitations/")),
         ("DELETE", format!("/items/{SHARED}/invitations/{unknown}/")),
     ] {
-        let (status, answer, _) = call(&emu, method, &path, Some(&alice), None).await;
+        // A disabled nested resource has no routes: Django's plain 404 page.
+        let (status, content_type, answer) = raw(&emu, method, &path, Some(&alice)).await;
         assert_eq!(
-            (status, answer),
-            (404, error("not_found", "Not found.")),
+            (status, content_type.as_str(), answer.as_str()),
+            (404, "text/html; charset=utf-8", DJANGO_404),
             "EXT-28..38: {method} {path}"
         );
     }
@@ -243,4 +244,75 @@ async fn ext_23_ext_25_itm_44_the_trash_keeps_items_thirty_days() {
     assert_eq!(status, 404, "ITM-44: deleted 40 days ago");
     let (_, trash, _) = call(&emu, "GET", "/items/trashbin/", Some(&alice), None).await;
     assert_eq!(trash["count"], 0);
+}
+
+#[tokio::test]
+async fn usr_05_usr_06_usr_07_usr_08_gat_03_unlisted_actions_are_403_before_any_lookup() {
+    // The emulator's own default, as `lasuite-emu` starts: upstream's EXTERNAL_API.
+    let emu = lasuite_emu::Emulator::builder()
+        .fixture_toml(&fixture())
+        .start()
+        .await
+        .unwrap();
+    let alice = token(&emu, "alice").await;
+    let bob = token(&emu, "bob").await;
+    let (_, bob_me, _) = call(&emu, "GET", "/users/me/", Some(&bob), None).await;
+    let other = bob_me["id"].as_str().unwrap().to_owned();
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let refused = [
+        ("GET", "/users/".to_owned()),                  // USR-05
+        ("GET", "/users/?q=bob".to_owned()),            // USR-05
+        ("GET", format!("/users/{other}/")),            // USR-06
+        ("PUT", format!("/users/{other}/")),            // USR-07
+        ("PATCH", format!("/users/{other}/")),          // USR-07
+        ("DELETE", format!("/users/{other}/")),         // USR-08
+        ("GET", format!("/items/{SHARED}/download/")),  // not listed: no 302
+        ("GET", format!("/items/{unknown}/download/")), // GAT-03: no 404 either
+        ("GET", "/items/media-auth/".to_owned()),
+        ("GET", format!("/items/{SHARED}/breadcrumb/")),
+    ];
+    for (method, path) in refused {
+        let (status, body, _) = call(&emu, method, &path, Some(&alice), None).await;
+        assert_eq!((status, body), (403, denied()), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn fid_02_favorites_and_recents_replace_the_gate_with_is_authenticated() {
+    // FID-02: upstream's `favorite_list` and `recents` declare `permission_classes`
+    // ([IsAuthenticated]), which replace ResourceServerClientPermission: any introspected
+    // token reaches them, whatever EXTERNAL_API and OIDC_RS_ALLOWED_AUDIENCES say.
+    let emu = util::start_with(&fixture()).await;
+    let empty = json!({"count": 0, "next": null, "previous": null, "results": []});
+    for setting in [
+        "all",
+        UPSTREAM_DEFAULT,
+        r#"{"items": {"enabled": true, "actions": []}}"#,
+        r#"{}"#,
+    ] {
+        restrict(&emu, setting).await;
+        for client in ["docs", "find"] {
+            let carol = emu.mint_token(client, "drive").await.unwrap().access_token;
+            for path in ["/items/favorites/", "/items/recents/"] {
+                let (status, body, _) = call(&emu, "GET", path, Some(&carol), None).await;
+                assert_eq!((status, &body), (200, &empty), "{setting} {client} {path}");
+            }
+        }
+    }
+    // Authentication still runs: no token is 401, a dead one the introspection failure.
+    let (status, body, _) = call(&emu, "GET", "/items/favorites/", None, None).await;
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            error(
+                "not_authenticated",
+                "Authentication credentials were not provided."
+            )
+        )
+    );
+    // A method the route does not map has no action, and no permission class of its own.
+    let bob = token(&emu, "bob").await;
+    let (status, body, _) = call(&emu, "POST", "/items/recents/", Some(&bob), None).await;
+    assert_eq!((status, body), (403, denied()));
 }

@@ -526,3 +526,88 @@ async fn media_urls_accept_the_login_pages_sso_cookie() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn itm_64_a_file_rename_renames_the_stored_file_after_the_answer() {
+    // ITM-64 (the storage half): upstream's perform_update queues `rename_file`; the answer
+    // still shows the old filename, the next read the new one, and the object moved.
+    let emu = util::start().await;
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let file = uploaded(&emu, &alice, "document.md", b"# notes\n").await;
+    let id = file["id"].as_str().unwrap().to_owned();
+    let old_url = format!("{}/media/item/{id}/document.md", emu.url());
+    assert_eq!(file["url"], old_url);
+    let (status, answer, _) = call(
+        &emu,
+        "PATCH",
+        &format!("/items/{id}/"),
+        Some(&alice),
+        Some(json!({"title": "renamed.md"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (&answer["title"], &answer["filename"], &answer["url"]),
+        (&json!("renamed.md"), &json!("document.md"), &json!(old_url)),
+        "the answer is built before the task runs"
+    );
+    let (_, item, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    let new_url = format!("{}/media/item/{id}/renamed.md.md", emu.url());
+    assert_eq!(
+        (&item["title"], &item["filename"], &item["url"]),
+        (&json!("renamed.md"), &json!("renamed.md.md"), &json!(new_url)),
+        "the old extension is added to the sanitized title"
+    );
+    let new = get_media(&new_url, "GET", Some(&alice), &[]).await;
+    assert_eq!(new.status(), 200);
+    assert_eq!(new.bytes().await.unwrap().as_ref(), b"# notes\n");
+    let old = get_media(&old_url, "GET", Some(&alice), &[]).await;
+    assert_eq!(old.status(), 404, "the old name is not the item's any more");
+    // media-auth signs the new key, and the store holds it there only.
+    let auth = media_auth(&emu, &alice, Some(&new_url)).await;
+    assert_eq!(auth.status(), 200);
+    let key = format!("item/{id}/renamed.md.md");
+    assert_eq!(
+        fetch_through_store(&emu, &auth, &key).await,
+        (200, b"# notes\n".to_vec())
+    );
+    assert!(
+        emu.app()
+            .s3
+            .store
+            .current("drive-media-storage", &format!("item/{id}/document.md"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Upstream signs whatever key of a readable item it is asked for: the old key signs, and
+    // the store has nothing there.
+    let auth = media_auth(&emu, &alice, Some(&old_url)).await;
+    assert_eq!(auth.status(), 200);
+    let (status, _) = fetch_through_store(&emu, &auth, &format!("item/{id}/document.md")).await;
+    assert_eq!(status, 404);
+
+    // A PUT renames too; a folder's title change touches no filename.
+    let (status, _, _) = call(
+        &emu,
+        "PUT",
+        &format!("/items/{id}/"),
+        Some(&alice),
+        Some(json!({"title": "Été 2026"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, item, _) = call(&emu, "GET", &format!("/items/{id}/"), Some(&alice), None).await;
+    assert_eq!(item["filename"], "Ete_2026.md");
+    assert_eq!(
+        get_media(
+            &format!("{}/media/item/{id}/Ete_2026.md", emu.url()),
+            "GET",
+            Some(&alice),
+            &[]
+        )
+        .await
+        .status(),
+        200
+    );
+}

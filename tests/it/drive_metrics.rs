@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error, token, upload_file};
+use crate::driveutil::{API, call, error, journal_reason, token, upload_file};
 use crate::util::{self, client};
 
 const FIXTURE: &str = r#"
@@ -61,12 +61,30 @@ async fn met_01_met_02_the_route_needs_its_setting_and_its_key() {
         (401, not_authenticated.clone())
     );
     let bearer = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    // A bearer token goes through mozilla-django-oidc's OIDCAuthentication (userinfo): the
+    // user is authenticated, then HasAPIKey refuses: 403.
     let (status, body, _) = call(&emu, "GET", "/metrics/usage/", Some(&bearer), None).await;
     assert_eq!(
         (status, body),
-        (401, not_authenticated),
-        "a bearer token is no API key"
+        (
+            403,
+            error(
+                "permission_denied",
+                "You do not have permission to perform this action."
+            )
+        ),
+        "FID-08: a bearer token is no API key"
     );
+    let reason = journal_reason(&emu, "/metrics/usage/").await;
+    assert!(reason.as_str().unwrap().contains("HasAPIKey"), "{reason}");
+    // An inactive one is refused by userinfo: Keycloak's description, 401.
+    let (status, body, _) = call(&emu, "GET", "/metrics/usage/", Some("garbage"), None).await;
+    assert_eq!(
+        (status, body),
+        (401, error("authentication_failed", "Token verification failed")),
+        "FID-08"
+    );
+    drop(not_authenticated);
 }
 
 #[tokio::test]
@@ -74,6 +92,9 @@ async fn met_03_to_08_users_and_their_storage() {
     let emu = util::start_with(FIXTURE).await;
     store(&emu, "carol", 100).await;
     store(&emu, "dave", 250).await;
+    // Alice becomes a Drive user (no seeded items make her one on Drive 0.21.1's fixture).
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert_eq!(call(&emu, "GET", "/users/me/", Some(&alice), None).await.0, 200);
     let key = Some("metrics-secret");
     let (status, all) = usage(&emu, "", key).await;
     assert_eq!(status, 200);

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use lasuite_emu::admin::MintRequest;
 use serde_json::{Value, json};
 
-use crate::driveutil::{API, call, error, restrict};
+use crate::driveutil::{API, DJANGO_404, call, error, journal_reason, raw, restrict, server_error};
 use crate::util::{self, client};
 
 #[tokio::test]
@@ -128,16 +128,33 @@ async fn gat_02_gat_04_credentials_are_refused_with_upstreams_statuses_and_bodie
         .as_str()
         .unwrap()
         .to_owned();
-    for token in ["garbage.token.value", revoked.as_str(), alias.as_str()] {
-        let (status, body, _) = call(&emu, "GET", "/users/me/", Some(token), None).await;
-        assert_eq!(status, 401, "{token}");
-        assert_eq!(body["errors"][0]["code"], "authentication_failed");
-    }
+    // FID-09: django-lasuite 0.0.28 (Drive 0.21.1's pin) raises a SuspiciousOperation nobody
+    // catches: 500 in the envelope (Production). The journal tells why.
     let expiring = emu.mint_token("docs", "bob").await.unwrap().access_token;
+    let mut request = MintRequest::new("docs", "bob");
+    request.scope = Some("email".into());
+    let no_openid = emu.mint(request).await.unwrap().access_token;
+    for (token, cause) in [
+        ("garbage.token.value", "the token is unknown to the issuer"),
+        (revoked.as_str(), "the access token was revoked"),
+        (
+            alias.as_str(),
+            "wrong issuer: the token was issued by realm \"impress\"",
+        ),
+        (no_openid.as_str(), "the token's scope \"email"),
+    ] {
+        let (status, body, _) = call(&emu, "GET", "/users/me/", Some(token), None).await;
+        assert_eq!((status, body), (500, server_error()), "{cause}");
+        let reason = journal_reason(&emu, "/users/me/").await;
+        assert!(reason.as_str().unwrap().starts_with(cause), "{reason}");
+    }
     emu.clock().advance(7200);
-    assert_eq!(
-        call(&emu, "GET", "/users/me/", Some(&expiring), None).await.0,
-        401
+    let (status, body, _) = call(&emu, "GET", "/users/me/", Some(&expiring), None).await;
+    assert_eq!((status, body), (500, server_error()));
+    let reason = journal_reason(&emu, "/users/me/").await;
+    assert!(
+        reason.as_str().unwrap().starts_with("the access token expired "),
+        "{reason}"
     );
 }
 
@@ -223,8 +240,11 @@ async fn the_gate_refuses_other_audiences_and_disabled_or_unmapped_actions() {
 
     // Python-literal settings are read as upstream reads them; a disabled resource has no routes.
     restrict(&emu, "{'users': {'enabled': False, 'actions': ['get_me']}}").await;
-    let (status, body, _) = call(&emu, "GET", "/users/me/", Some(&token), None).await;
-    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+    let (status, content_type, body) = raw(&emu, "GET", "/users/me/", Some(&token)).await;
+    assert_eq!(
+        (status, content_type.as_str(), body.as_str()),
+        (404, "text/html; charset=utf-8", DJANGO_404)
+    );
 }
 
 #[tokio::test]
@@ -353,14 +373,48 @@ async fn gat_06_a_user_updates_their_own_preferences_with_validation() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let bad: Value = bad.json().await.unwrap();
-    assert_eq!(bad["errors"][0]["code"], "parse_error");
-    assert!(
-        bad["errors"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("JSON parse error - ")
+    // FID-06: Python's json module's words and positions, as DRF's parser reports them.
+    assert_eq!(
+        bad.json::<Value>().await.unwrap(),
+        error(
+            "parse_error",
+            "JSON parse error - Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        )
     );
+    for (body, detail) in [
+        (
+            r#"{"type": "file", "filename": nope}"#,
+            "Expecting value: line 1 column 30 (char 29)",
+        ),
+        (
+            r#"{"language": "fr-fr"} x"#,
+            "Extra data: line 1 column 23 (char 22)",
+        ),
+        (
+            r#"{"language": "fr"#,
+            "Unterminated string starting at: line 1 column 14 (char 13)",
+        ),
+        (r#"{"language": "#, "Expecting value: line 1 column 14 (char 13)"),
+        (
+            "{\"language\": \"fr-fr\",}",
+            "Illegal trailing comma before end of object: line 1 column 21 (char 20)",
+        ),
+    ] {
+        let answer = client()
+            .patch(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{body}");
+        assert_eq!(
+            answer.json::<Value>().await.unwrap(),
+            error("parse_error", &format!("JSON parse error - {detail}")),
+            "{body}"
+        );
+    }
     for (body, kind) in [
         ("[1]", "list"),
         ("\"fr\"", "str"),
@@ -428,7 +482,7 @@ async fn the_user_search_matches_emails_by_distance_or_trigrams() {
 }
 
 #[tokio::test]
-async fn gat_05_routing_redirects_a_missing_slash_and_answers_unknown_paths_in_the_envelope() {
+async fn gat_05_fid_03_routing_redirects_a_missing_slash_and_answers_unknown_paths_with_djangos_page() {
     let emu = util::start().await;
     let response = client()
         .get(format!("{}{API}/users/me?x=1", emu.url()))
@@ -437,8 +491,30 @@ async fn gat_05_routing_redirects_a_missing_slash_and_answers_unknown_paths_in_t
         .unwrap();
     assert_eq!(response.status(), 301);
     assert_eq!(response.headers()["location"], "/external_api/v1.0/users/me/?x=1");
-    let (status, body, _) = call(&emu, "GET", "/nothing/here/", None, None).await;
-    assert_eq!((status, body), (404, error("not_found", "Not found.")));
+    // FID-03: no route is Django's plain 404 page (Production), byte for byte, whoever asks.
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let item = uuid::Uuid::new_v4();
+    for (path, token) in [
+        ("/nothing/here/".to_owned(), None),
+        ("/nope/".to_owned(), Some(token.as_str())),
+        (format!("/items/{item}/nope/"), Some(token.as_str())),
+        ("/items/a.b/".to_owned(), Some(token.as_str())),
+    ] {
+        let (status, content_type, body) = raw(&emu, "GET", &path, token).await;
+        assert_eq!(
+            (status, content_type.as_str(), body.as_str(), body.len()),
+            (404, "text/html; charset=utf-8", DJANGO_404, 179),
+            "{path}"
+        );
+    }
+    assert!(
+        journal_reason(&emu, "/nope/")
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("no route"),
+        "the journal says why"
+    );
 
     // The journal names the client and the user of Drive requests.
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
@@ -501,4 +577,166 @@ async fn usr_09_usr_12_search_by_email_and_the_preferences_shape() {
         (&json!("0.11.1"), &preferences),
         "USR-12"
     );
+}
+
+/// Layers `[drive]` settings over the running emulator's fixture.
+async fn drive_setting(emu: &lasuite_emu::RunningEmulator, setting: &str) {
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .body(format!("[drive]\n{setting}\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+async fn revoked_token(emu: &lasuite_emu::RunningEmulator, user: &str) -> String {
+    let token = emu.mint_token("docs", user).await.unwrap().access_token;
+    let response = client()
+        .post(format!("{}/_emu/revoke", emu.url()))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    token
+}
+
+#[tokio::test]
+async fn fid_04_django_lasuite_0_1_0_answers_401_where_0_0_28_answers_500() {
+    let emu = util::start().await;
+    let revoked = revoked_token(&emu, "bob").await;
+    let mut request = MintRequest::new("docs", "bob");
+    request.scope = Some("email".into());
+    let no_openid = emu.mint(request).await.unwrap().access_token;
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let (_, me, _) = call(&emu, "GET", "/users/me/", Some(&alice), None).await;
+    // A Drive user deactivated by Drive's admin (no API reaches is_active).
+    let id = me["id"].as_str().unwrap().to_owned();
+    emu.app()
+        .db
+        .write(move |tx| {
+            tx.execute("UPDATE drive_users SET is_active = 0 WHERE id = ?1", [id])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    // 0.0.28, the default: the 500 of an uncaught SuspiciousOperation; is_active unchecked.
+    for token in [&revoked, &no_openid] {
+        let (status, body, _) = call(&emu, "GET", "/users/me/", Some(token), None).await;
+        assert_eq!((status, body), (500, server_error()));
+    }
+    assert_eq!(call(&emu, "GET", "/users/me/", Some(&alice), None).await.0, 200);
+
+    drive_setting(&emu, "django_lasuite = \"0.1.0\"").await;
+    for (token, detail, cause) in [
+        (
+            &revoked,
+            "Introspected user is not active",
+            "the access token was revoked",
+        ),
+        (
+            &no_openid,
+            "Introspection response is missing required scopes.",
+            "the token's scope",
+        ),
+        (&alice, "User inactive or deleted.", "the Drive user "),
+    ] {
+        let (status, body, headers) = call(&emu, "GET", "/users/me/", Some(token), None).await;
+        assert_eq!(
+            (status, body),
+            (401, error("authentication_failed", detail)),
+            "{detail}"
+        );
+        assert_eq!(headers["www-authenticate"], "Bearer realm=\"api\"");
+        let reason = journal_reason(&emu, "/users/me/").await;
+        assert!(reason.as_str().unwrap().starts_with(cause), "{reason}");
+    }
+
+    // An unknown version is refused with the known ones.
+    let response = client()
+        .post(format!("{}/_emu/fixtures", emu.url()))
+        .body("[drive]\ndjango_lasuite = \"0.2\"\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("django_lasuite") && text.contains("0.0.28") && text.contains("0.1.0"),
+        "the error names the known versions: {text}"
+    );
+}
+
+#[tokio::test]
+async fn fid_05_the_development_configuration_answers_djangos_debug_pages() {
+    let emu = util::start().await;
+    let revoked = revoked_token(&emu, "bob").await;
+    let alice = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    // FID-10: Production, the default: the envelope's 500 for POST items/ without `type`.
+    let (status, body, _) = call(&emu, "POST", "/items/", Some(&alice), Some(json!({"title": "x"}))).await;
+    assert_eq!((status, body), (500, server_error()));
+    assert!(
+        journal_reason(&emu, "/items/")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("attrs[\"type\"] (KeyError"),
+        "the journal says why"
+    );
+
+    drive_setting(&emu, "configuration = \"Development\"").await;
+    let (status, content_type, page) = raw(&emu, "GET", "/users/me/", Some(&revoked)).await;
+    assert_eq!((status, content_type.as_str()), (400, "text/html; charset=utf-8"));
+    assert!(
+        page.contains("<title>SuspiciousOperation at /external_api/v1.0/users/me/</title>")
+            && page.contains("Introspected user is not active")
+            && page.contains("DEBUG = True"),
+        "{page}"
+    );
+    assert_eq!(
+        journal_reason(&emu, "/users/me/").await,
+        "the access token was revoked"
+    );
+    let created = client()
+        .post(format!("{}{API}/items/", emu.url()))
+        .bearer_auth(&alice)
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 500);
+    let page = created.text().await.unwrap();
+    assert!(
+        page.contains("<title>KeyError at /external_api/v1.0/items/</title>"),
+        "{page}"
+    );
+    let (status, content_type, page) = raw(&emu, "GET", "/nope/", Some(&alice)).await;
+    assert_eq!((status, content_type.as_str()), (404, "text/html; charset=utf-8"));
+    assert!(
+        page.contains("Page not found at /external_api/v1.0/nope/"),
+        "{page}"
+    );
+    assert!(page.contains("didn’t match any of these"), "{page}");
+
+    // APPEND_SLASH with DEBUG on: no redirect for a body-carrying method, a 500 page.
+    let posted = client()
+        .post(format!("{}{API}/items", emu.url()))
+        .bearer_auth(&alice)
+        .json(&json!({"type": "folder", "title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 500);
+    assert!(
+        posted
+            .text()
+            .await
+            .unwrap()
+            .contains("RuntimeError at /external_api/v1.0/items")
+    );
+
+    drive_setting(&emu, "configuration = \"Production\"").await;
+    assert_eq!(raw(&emu, "GET", "/nope/", Some(&alice)).await.2, DJANGO_404);
 }

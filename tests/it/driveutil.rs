@@ -127,3 +127,51 @@ pub async fn set_state(emu: &lasuite_emu::RunningEmulator, id: &str, state: &str
         .await
         .unwrap();
 }
+
+/// Django's own 404 page with `DEBUG` off, byte for byte (179 bytes): what upstream answers for
+/// a URL no route matches, below `/external_api/v1.0/` too.
+pub const DJANGO_404: &str = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n";
+
+/// Drive's answer to an exception no handler maps (Production): 500 in the envelope.
+pub fn server_error() -> Value {
+    json!({"type": "server_error", "errors": [{"code": "error", "detail": "Server Error (500)", "attr": null}]})
+}
+
+/// One request, its answer as text: `(status, content type, body)`.
+pub async fn raw(
+    emu: &lasuite_emu::RunningEmulator,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String, String) {
+    let mut request = client().request(method.parse().unwrap(), format!("{}{API}{path}", emu.url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+/// The journal's reason for the last request to `path` (below the API prefix).
+pub async fn journal_reason(emu: &lasuite_emu::RunningEmulator, path: &str) -> Value {
+    let journal: Value = client()
+        .get(format!("{}/_emu/journal", emu.url()))
+        .query(&[("path", format!("{API}{path}"))])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = journal
+        .as_array()
+        .or_else(|| journal["entries"].as_array())
+        .unwrap();
+    entries.last().unwrap_or_else(|| panic!("no entry for {path}"))["reason"].clone()
+}

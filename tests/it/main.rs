@@ -8,6 +8,7 @@ mod admin;
 mod cli;
 mod crash;
 mod drive_changes;
+mod drive_conformance;
 mod drive_gating;
 mod drive_items;
 mod drive_media;

@@ -12,16 +12,27 @@ use serde_json::Value;
 pub const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
 pub const REDIRECT: &str = "http://localhost:8071/api/v1.0/callback/";
 
+/// The tests exercise every Drive action: they start with `EXTERNAL_API` "all" (the
+/// emulator's default is upstream's, which enables five). Tests of the default restrict the
+/// setting back (`driveutil::restrict`), or start with `start_default`.
+const ALL_ACTIONS: &str = "[drive]\nexternal_api = \"all\"\n";
+
 pub async fn start() -> RunningEmulator {
-    Emulator::builder().start().await.expect("emulator starts")
+    start_with("").await
 }
 
 pub async fn start_with(fixture_toml: &str) -> RunningEmulator {
     Emulator::builder()
+        .fixture_toml(ALL_ACTIONS)
         .fixture_toml(fixture_toml)
         .start()
         .await
         .expect("emulator starts")
+}
+
+/// An emulator with nothing but the embedded default fixture, as `lasuite-emu` starts.
+pub async fn start_default() -> RunningEmulator {
+    Emulator::builder().start().await.expect("emulator starts")
 }
 
 /// A browser: keeps cookies, does not follow redirects (tests look at each hop).

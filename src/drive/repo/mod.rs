@@ -348,11 +348,17 @@ pub fn trace_link(tx: &Transaction<'_>, user_id: &str, item_id: &str, now: i64) 
 pub enum Scope {
     /// The children of an item (§8.6).
     Children(String),
-    /// Everything in the trees the caller has an access on (§9.5 recents).
-    AccessibleTrees,
+    /// Everything in the trees the caller has an access on, or whose root they reached
+    /// through a link (the paths given: link-traced items whose computed reach is not
+    /// restricted, upstream's `get_queryset_for_descendants`) (§9.5 recents).
+    AccessibleTrees(Vec<String>),
     /// The same, restricted to the caller's favorites (§9.5).
-    Favorites,
+    Favorites(Vec<String>),
 }
+
+/// Items at or below one of the paths of the JSON array bound to the `?`.
+const IN_TRACED_TREE: &str = "EXISTS (SELECT 1 FROM json_each(?) r
+     WHERE i.path = r.value OR i.path LIKE r.value || '.%')";
 
 /// Items of a tree the caller has an access on, on the item or an ancestor.
 const IN_ACCESSIBLE_TREE: &str =
@@ -369,15 +375,18 @@ pub fn items_page(
     order_sql: &str,
     (limit, offset): (i64, i64),
 ) -> Result<(i64, Vec<Item>)> {
-    let (scope_sql, scope_arg) = match scope {
-        Scope::Children(parent_id) => ("i.parent_id = ?".to_owned(), parent_id.clone()),
-        Scope::AccessibleTrees => (IN_ACCESSIBLE_TREE.to_owned(), caller_id.to_owned()),
-        Scope::Favorites => (
+    let trees = format!("({IN_ACCESSIBLE_TREE} OR {IN_TRACED_TREE})");
+    let traced = |paths: &Vec<String>| serde_json::to_string(paths).unwrap_or_else(|_| "[]".into());
+    let (scope_sql, scope_args) = match scope {
+        Scope::Children(parent_id) => ("i.parent_id = ?".to_owned(), vec![parent_id.clone()]),
+        Scope::AccessibleTrees(paths) => (trees, vec![caller_id.to_owned(), traced(paths)]),
+        // `?1` is the caller, the first argument.
+        Scope::Favorites(paths) => (
             format!(
-                "{IN_ACCESSIBLE_TREE} AND EXISTS (SELECT 1 FROM drive_favorites f
+                "{trees} AND EXISTS (SELECT 1 FROM drive_favorites f
                   WHERE f.item_id = i.id AND f.user_id = ?1)"
             ),
-            caller_id.to_owned(),
+            vec![caller_id.to_owned(), traced(paths)],
         ),
     };
     let condition = format!(
@@ -386,7 +395,8 @@ pub fn items_page(
          AND (i.upload_state IS NOT 'suspicious' OR i.creator_id = ?) {}",
         filter.sql
     );
-    let mut args: Vec<String> = vec![scope_arg, caller_id.to_owned()];
+    let mut args: Vec<String> = scope_args;
+    args.push(caller_id.to_owned());
     args.extend(filter.args.iter().cloned());
     let count: i64 = match scope {
         // Unfiltered children: the folder's kept count, plus the caller's own suspicious files.
@@ -549,6 +559,15 @@ pub fn update_item(
     tx.execute(
         "UPDATE drive_items SET title = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, title, description, now],
+    )?;
+    Ok(())
+}
+
+/// What upstream's `rename_file` task saves: the new `filename` and `updated_at`.
+pub fn set_filename(tx: &Transaction<'_>, id: &str, filename: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE drive_items SET filename = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, filename, now],
     )?;
     Ok(())
 }

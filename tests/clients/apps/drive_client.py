@@ -41,6 +41,10 @@ class DriveClient:
         for item in items:
             if item.get("main_workspace"):
                 return item
+        # Drive 0.13 and later: Docs' own root folder, found again by its title.
+        for item in items:
+            if item.get("title") == "Docs" and item.get("type") == "folder" and item.get("depth") == 1:
+                return item
         return self._expect(
             "create a root folder",
             self.http.post(
