@@ -49,6 +49,33 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<String>, DriveError> {
     }
 }
 
+/// The audience django-lasuite takes from the claim: `str()` of a truthy value, None for a
+/// falsy one (`if not audience`). An array's `str()` is Python's list repr, which no allowed
+/// audience equals: a token with several `aud` values never passes.
+fn python_str(value: &Value) -> Option<String> {
+    fn repr(value: &Value) -> String {
+        match value {
+            Value::String(text) => format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'")),
+            other => python_str(other).unwrap_or_else(|| "None".into()),
+        }
+    }
+    match value {
+        Value::Null | Value::Bool(false) => None,
+        Value::String(text) if text.is_empty() => None,
+        Value::Array(items) if items.is_empty() => None,
+        Value::Object(map) if map.is_empty() => None,
+        Value::Number(n) if n.as_f64() == Some(0.0) => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Bool(true) => Some("True".into()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(items) => Some(format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        )),
+        Value::Object(_) => Some(value.to_string()),
+    }
+}
+
 /// Validates `token` as the resource server would (§2.2) and finds its user (§2.3).
 ///
 /// django-lasuite 0.0.28 (Drive 0.21.1's pin) raises a `SuspiciousOperation` outside its
@@ -79,16 +106,14 @@ pub async fn authenticate(app: &AppState, token: &str) -> Result<Caller, DriveEr
             cause,
         ));
     }
-    let Some(audience) = claims
-        .get("client_id")
-        .and_then(Value::as_str)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
-    else {
+    let Some(audience) = claims.get(&config.audience_claim).and_then(python_str) else {
         return Err(refusal(
             config.lasuite,
             "Introspection response does not provide source audience.",
-            "the introspection answer names no client_id",
+            format!(
+                "the introspection answer has no {} (OIDC_RS_AUDIENCE_CLAIM)",
+                config.audience_claim
+            ),
         ));
     };
     let sub = claims
@@ -187,6 +212,19 @@ async fn resolve_user(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_audience_is_pythons_str_of_the_claim() {
+        use serde_json::json;
+        assert_eq!(super::python_str(&json!("drive")).as_deref(), Some("drive"));
+        assert_eq!(
+            super::python_str(&json!(["account", "drive"])).as_deref(),
+            Some("['account', 'drive']")
+        );
+        assert_eq!(super::python_str(&json!("")), None);
+        assert_eq!(super::python_str(&json!([])), None);
+        assert_eq!(super::python_str(&json!(null)), None);
+    }
+
     use super::*;
 
     fn with(value: &str) -> HeaderMap {

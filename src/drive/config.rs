@@ -18,6 +18,9 @@ pub struct DriveFixture {
     pub allowed_audiences: Option<Vec<String>>,
     /// At least one must be in a token's scope [default: openid].
     pub scopes: Option<Vec<String>>,
+    /// `OIDC_RS_AUDIENCE_CLAIM`: the introspection member naming the caller's audience
+    /// [default: client_id; the seed uses aud].
+    pub audience_claim: Option<String>,
     /// Upstream's `EXTERNAL_API` [default: upstream's default, items create, list, retrieve,
     /// children, upload_ended and users get_me]; `"all"` turns every action on.
     pub external_api: Option<Value>,
@@ -50,6 +53,9 @@ impl DriveFixture {
         }
         if over.scopes.is_some() {
             self.scopes = over.scopes;
+        }
+        if over.audience_claim.is_some() {
+            self.audience_claim = over.audience_claim;
         }
         if over.external_api.is_some() {
             self.external_api = over.external_api;
@@ -95,6 +101,7 @@ impl DriveFixture {
                 .clone()
                 .unwrap_or_else(|| vec!["docs".into(), "drive".into(), "impress".into()]),
             scopes: self.scopes.clone().unwrap_or_else(|| vec!["openid".into()]),
+            audience_claim: self.audience_claim.clone().unwrap_or_else(|| "client_id".into()),
             external_api,
             aud_item_attributes: parse_aud_item_attributes(self.aud_item_attributes.as_ref())?,
             metrics_api_key: self.metrics_api_key.clone().filter(|k| !k.is_empty()),
@@ -126,6 +133,7 @@ pub struct DriveConfig {
     pub realm: String,
     pub allowed_audiences: Vec<String>,
     pub scopes: Vec<String>,
+    pub audience_claim: String,
     pub external_api: ExternalApi,
     pub aud_item_attributes: BTreeMap<String, serde_json::Map<String, Value>>,
     pub metrics_api_key: Option<String>,

@@ -458,3 +458,31 @@ async fn minting_takes_an_audience_and_an_exchange() {
         .unwrap();
     assert_eq!(answer.status(), 403);
 }
+
+#[tokio::test]
+async fn drive_configured_as_the_seed_accepts_docs_and_exchanged_tokens_only() {
+    // [drive] audience_claim = "aud", allowed_audiences = ["drive", "docs"] (fixtures/seed.toml),
+    // checked as django-lasuite does: str(aud) in the allowed list.
+    let emu = start().await;
+    let me = |token: String| {
+        let emu = &emu;
+        async move {
+            crate::driveutil::call(emu, "GET", "/users/me/", Some(&token), None)
+                .await
+                .0
+        }
+    };
+    assert_eq!(me(token_for(&emu, "docs").await).await, 200, "aud \"drive\"");
+    assert_eq!(me(token_for(&emu, "drive").await).await, 200, "aud \"docs\"");
+    assert_eq!(me(token_for(&emu, "find").await).await, 403, "aud \"account\"");
+    assert_eq!(
+        me(token_for(&emu, "both").await).await,
+        403,
+        "an array never passes"
+    );
+    let mut request = lasuite_emu::admin::MintRequest::new("docs", "alice");
+    request.exchange_for = Some("drive".into());
+    request.scope = Some("openid".into());
+    let exchanged = emu.mint(request).await.unwrap().access_token;
+    assert_eq!(me(exchanged).await, 200);
+}
