@@ -300,6 +300,14 @@ def emulator_jwt(tmp_path_factory, rs_rsa_key) -> Emulator:
     yield from _serve(workdir, fixtures=fixture)
 
 
+@pytest.fixture(scope="session")
+def emulator_seed(tmp_path_factory) -> Emulator:
+    """An emulator started with fixtures/seed.toml: Keycloak as the seed configures it (audience
+    mappers, full scope off, standard token exchange on for docs and drive)."""
+    seed = Path(__file__).resolve().parents[2] / "fixtures" / "seed.toml"
+    yield from _serve(tmp_path_factory.mktemp("emu-seed"), fixtures=seed)
+
+
 # --------------------------------------------------------------------------------------------
 # Django-side helpers
 # --------------------------------------------------------------------------------------------
