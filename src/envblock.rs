@@ -4,6 +4,8 @@
 use crate::cli::{App, EnvArgs};
 
 const SECRET: &str = "ThisIsAnExampleKeyForDevPurposeOnly";
+/// When Docs renews the user's tokens: a minute before the default access-token lifetime.
+const RENEW_SECONDS: i64 = crate::fixtures::DEFAULT_ACCESS_TOKEN_TTL - 60;
 /// A fixed, public Fernet key: fine for a local emulator, never for anything shared.
 const DEV_FERNET_KEY: &str = "BI89SYxWLkgZ6FApEF7soEeTBqDaACwKk9zVVGkr9gY=";
 
@@ -69,6 +71,11 @@ OIDC_VERIFY_SSL=False
         App::Docs => out.push_str(&format!(
             "
 # --- Keep the user's tokens so Docs can call resource servers (Drive) ---
+# Renew them this long after login, safely below the access tokens' lifetime (300 s, as in the
+# upstream dev realms); mozilla-django-oidc's default, 900 s, would leave a dead token in the
+# session from 300 s to 900 s. Docs 5.4.1 does not declare this setting yet: with it, give the
+# docs client longer tokens in a fixture (access_token_lifespan = 1200, docs/integrate-docs.md).
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS={renew}
 OIDC_STORE_ACCESS_TOKEN=True
 OIDC_STORE_REFRESH_TOKEN=True
 OIDC_STORE_REFRESH_TOKEN_KEY={DEV_FERNET_KEY}
@@ -88,7 +95,8 @@ OIDC_RS_CLIENT_SECRET={SECRET}
 OIDC_RS_AUDIENCE_CLAIM=client_id
 OIDC_RS_ALLOWED_AUDIENCES=drive
 OIDC_RS_SCOPES=openid
-"
+",
+            renew = RENEW_SECONDS,
         )),
         App::Drive => out.push_str(&format!(
             "

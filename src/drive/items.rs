@@ -409,9 +409,9 @@ fn upload_policy(app: &AppState, item: &Item) -> Option<String> {
         &secret,
         STORAGE_REGION,
         Some(UPLOAD_ACL),
-        // The S3 store checks signature times against the system clock (docs/compat.md), so
-        // the policy is signed with it too, whatever the emulator's clock says.
-        crate::clock::Clock::system().now(),
+        // Signed at the emulator's time, by which the store expires presigned URLs; s3s also
+        // takes it within its 15-minute skew of the system clock (docs/compat.md).
+        app.clock.now(),
         UPLOAD_POLICY_EXPIRATION,
     ))
 }

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,7 +25,7 @@ import requests
 
 import standins
 
-from emu import HTTP_TIMEOUT, browser_login, describe, redirect_target
+from emu import HTTP_TIMEOUT, browser_login, describe, jwt_parts, redirect_target
 
 # Drive's answer to an exception its views do not handle (Production), as 0.21.1 gives it.
 SERVER_ERROR = {"type": "server_error", "errors": [{"code": "error", "detail": "Server Error (500)", "attr": None}]}
@@ -162,6 +163,31 @@ def test_an_expired_access_token_is_refreshed_before_the_drive_call(emu, docs_ap
     after = stored_tokens(browser, docs_app)["access_token"]
     assert after != before, "refresh_oidc_access_token kept the expired access token"
     assert emu.introspect(after, client_id="drive").json()["active"] is True
+
+
+def test_docs_renews_before_the_access_token_dies(emu, docs_app, browser):
+    """Issue 12: the block renews tokens before their lifetime ends. After login the session's
+    renewal deadline is the block's OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS (240 s) ahead, under the
+    token's 300 s. Then the emulator's clock passes the token's life (the token is dead there)
+    and Django's deadline passes too (the session hook stands in for 240 s of Django's clock):
+    the app refreshes before its Drive call, which succeeds with a live token."""
+    app_login(browser, docs_app, emu)
+    session = stored_tokens(browser, docs_app)
+    _header, claims = jwt_parts(session["access_token"])
+    lifetime = claims["exp"] - claims["iat"]
+    assert lifetime == 300, "the upstream dev realms' accessTokenLifespan"
+    renew_after = session["expires"] - time.time()
+    assert 230 < renew_after <= 240, f"renewal {renew_after:.0f} s after login, below {lifetime} s"
+
+    with clock_moved(emu, lifetime + 1):
+        assert emu.introspect(session["access_token"], client_id="drive").json() == {"active": False}
+        expired = browser.post(f"{docs_app.url}/api/v1.0/session-tokens/expire/", timeout=HTTP_TIMEOUT)
+        assert expired.status_code == 200, describe(expired)
+        answer = docs_to_drive(browser, docs_app, "later.txt", "five minutes on")
+        assert answer.status_code == 200, describe(answer)
+        renewed = stored_tokens(browser, docs_app)["access_token"]
+        assert renewed != session["access_token"]
+        assert emu.introspect(renewed, client_id="drive").json()["active"] is True
 
 
 def test_logout_ends_the_sso_session(emu, docs_app, browser):

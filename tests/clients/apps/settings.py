@@ -178,6 +178,11 @@ class Docs(Base):
     # Not an upstream setting (Docs has no Drive client yet): the integration's name for where
     # its Drive calls go, as the env block prints it.
     DRIVE_API_URL = values.Value(environ_name="DRIVE_API_URL", environ_prefix=None)
+    # Not declared by Docs 5.4.1 either (mozilla-django-oidc's default 900 s applies there): the
+    # integration needs it below the access tokens' lifetime, so the block prints it.
+    OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = values.IntegerValue(
+        900, environ_name="OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", environ_prefix=None
+    )
     # As Docs declares it: where media-auth finds the original URL of nginx's subrequest.
     MEDIA_AUTH_ORIGINAL_URL_HEADER = values.Value(
         default="HTTP_X_ORIGINAL_URL",
