@@ -37,6 +37,9 @@ pub struct App {
     pub journal: crate::admin::journal::Journal,
     /// Faults to inject, from `/_emu/faults`.
     pub faults: crate::admin::faults::Faults,
+    /// Introspection's answers for active tokens, valid until the next write that could end
+    /// one (`oidc::tokens::TokenCache`).
+    pub token_cache: crate::oidc::tokens::TokenCache,
 }
 
 impl App {

@@ -203,6 +203,7 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         s3,
         journal: Default::default(),
         faults: Default::default(),
+        token_cache: Default::default(),
     });
     Ok((app, data_dir, tempdir, config.ready_file))
 }

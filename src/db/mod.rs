@@ -9,7 +9,7 @@ mod migrations;
 pub mod state;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -32,6 +32,11 @@ struct Inner {
     /// suite's) opens one, and starts without paying for the others.
     readers: [OnceLock<Mutex<Connection>>; READERS],
     next_reader: AtomicUsize,
+    /// The writer commits with `synchronous = FULL` (see [`Db::open`]).
+    durable: bool,
+    /// Bumped after every commit that may end a token's life (every write but
+    /// [`Db::write_new_tokens`]): what caches of token validity check against.
+    epoch: AtomicU64,
 }
 
 impl Inner {
@@ -81,6 +86,8 @@ impl Db {
                 writer: Mutex::new(writer),
                 readers: Default::default(),
                 next_reader: AtomicUsize::new(0),
+                durable,
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -108,9 +115,45 @@ impl Db {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
+            inner.epoch.fetch_add(1, Ordering::Release);
             Ok(value)
         })
         .await?
+    }
+
+    /// Like [`Db::write`], for writes that only add new tokens: their commit is not synced
+    /// (a token lost in a crash only makes a client log in again, which Keycloak's own
+    /// restarts do too), and it does not move [`Db::epoch`], since no token ends by it.
+    pub async fn write_new_tokens<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            if inner.durable {
+                conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+            }
+            let result = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            if inner.durable {
+                conn.execute_batch("PRAGMA synchronous = FULL;")?;
+            }
+            result
+        })
+        .await?
+    }
+
+    /// Changes with every commit that may have ended a token's life (revocation, logout, a
+    /// user or client changed, reset, restore): an answer cached at one epoch is stale at
+    /// another.
+    pub fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Acquire)
     }
 
     /// Runs `f` on the writer connection, outside any transaction, on the blocking pool: for
@@ -121,7 +164,12 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer))).await?
+        tokio::task::spawn_blocking(move || {
+            let value = f(&mut lock(&inner.writer));
+            inner.epoch.fetch_add(1, Ordering::Release);
+            value
+        })
+        .await?
     }
 
     /// Same as [`Db::read`] but on the calling thread: for start-up code that is not async yet.
@@ -135,6 +183,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        self.inner.epoch.fetch_add(1, Ordering::Release);
         Ok(value)
     }
 }

@@ -251,7 +251,7 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
     let stored = (access_token.clone(), refresh_token.clone());
     let rows = grant.clone();
     app.db
-        .write(move |tx| {
+        .write_new_tokens(move |tx| {
             let base = |hash, kind, expires_at, claims| NewToken {
                 hash,
                 kind,
@@ -306,9 +306,7 @@ fn service_account_claims(realm: &str, client_id: &str) -> Map<String, Value> {
 
 /// Signs claims with the realm's RS256 key, `kid` in the header.
 pub fn sign_rs256(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(app.keys.rs256.kid.clone());
-    Ok(jsonwebtoken::encode(&header, claims, &app.keys.rs256.encoding)?)
+    app.keys.sign_rs256(claims)
 }
 
 fn sign_refresh(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
@@ -322,14 +320,63 @@ fn at_hash(access_token: &str) -> String {
     B64.encode(&digest[..16])
 }
 
+/// Active access tokens as introspection last found them, in front of SQLite: an entry holds
+/// only while the database's [`crate::db::Db::epoch`] is the one it was read at (any revocation,
+/// logout or change to a user or client moves it) and the token has not expired by the
+/// emulator's clock. Bounded: emptied when full.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    epoch: u64,
+    realm_name: String,
+    expires_at: i64,
+    answer: std::sync::Arc<Map<String, Value>>,
+}
+
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, hash: &str, epoch: u64, realm_name: &str, now: i64) -> Option<Map<String, Value>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let hit = entries.get(hash)?;
+        (hit.epoch == epoch && hit.realm_name == realm_name && hit.expires_at > now)
+            .then(|| (*hit.answer).clone())
+    }
+
+    fn put(&self, hash: String, cached: Cached) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= TOKEN_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, cached);
+    }
+}
+
 /// RFC 7662 introspection of an access token presented at realm name `realm_name`: the
 /// active answer's members, or None for anything unknown, expired, revoked, logged out or
 /// issued by another realm (which the endpoint answers as `{"active": false}` alone).
 ///
-/// The Drive API validates bearer tokens with this same function, in-process.
+/// The Drive API validates bearer tokens with this same function, in-process. A token found
+/// active is cached until the next write that could end it ([`TokenCache`]); the epoch is read
+/// before the database, so a revocation that commits meanwhile makes the entry stale.
 pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result<Option<Map<String, Value>>> {
     let hash = token_hash(token);
-    let Some(record) = app.db.read(move |conn| store::find_token(conn, &hash)).await? else {
+    let (epoch, now) = (app.db.epoch(), app.clock.now());
+    if let Some(answer) = app.token_cache.get(&hash, epoch, realm_name, now) {
+        return Ok(Some(answer));
+    }
+    let lookup = hash.clone();
+    let Some(record) = app.db.read(move |conn| store::find_token(conn, &lookup)).await? else {
         return Ok(None);
     };
     if record.kind != TokenKind::Access
@@ -338,6 +385,7 @@ pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result
     {
         return Ok(None);
     }
+    let expires_at = record.expires_at;
     let mut answer = record.claims;
     let username = answer.get("preferred_username").cloned();
     answer.insert("client_id".into(), record.client_id.into());
@@ -346,6 +394,15 @@ pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result
     }
     answer.insert("token_type".into(), "Bearer".into());
     answer.insert("active".into(), true.into());
+    app.token_cache.put(
+        hash,
+        Cached {
+            epoch,
+            realm_name: realm_name.to_owned(),
+            expires_at,
+            answer: std::sync::Arc::new(answer.clone()),
+        },
+    );
     Ok(Some(answer))
 }
 

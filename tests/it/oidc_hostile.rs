@@ -192,3 +192,63 @@ async fn oversized_and_malformed_forms_get_oauth_json() {
     assert_eq!(answer.status(), 400);
     assert_eq!(answer.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
+
+/// Introspection caches active tokens: every way a token's life can end must still end it at
+/// once, for a token introspected (and so cached) just before.
+#[tokio::test]
+async fn a_cached_active_token_dies_at_once_however_it_ends() {
+    let emu = util::start().await;
+    let admin =
+        |method: reqwest::Method, path: &str| client().request(method, format!("{}/_emu{path}", emu.url()));
+    let live = |token: String| {
+        let emu = &emu;
+        async move { util::introspect(emu, "lasuite", &token).await["active"] == true }
+    };
+
+    let revoked = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert!(live(revoked.clone()).await);
+    let answer = admin(reqwest::Method::POST, "/revoke")
+        .json(&json!({"token": revoked}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert!(!live(revoked).await, "revoked");
+
+    let logged_out = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert!(live(logged_out.clone()).await);
+    let answer = admin(reqwest::Method::POST, "/realms/lasuite/users/alice/logout")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert!(!live(logged_out).await, "the user's sessions ended");
+
+    let deleted = emu.mint_token("docs", "bob").await.unwrap().access_token;
+    assert!(live(deleted.clone()).await);
+    let answer = admin(reqwest::Method::DELETE, "/realms/lasuite/users/bob")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert!(!live(deleted).await, "the user deleted");
+
+    let of_client = emu.mint_token("find", "alice").await.unwrap().access_token;
+    assert!(live(of_client.clone()).await);
+    let answer = admin(reqwest::Method::DELETE, "/realms/lasuite/clients/find")
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert!(!live(of_client).await, "the client deleted");
+
+    let before_reset = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert!(live(before_reset.clone()).await);
+    emu.reset().await.unwrap();
+    assert!(!live(before_reset).await, "reset");
+
+    let expiring = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    assert!(live(expiring.clone()).await);
+    emu.clock().advance(301);
+    assert!(!live(expiring).await, "expired by the clock");
+}
