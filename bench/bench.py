@@ -14,7 +14,6 @@ The load generator runs on the same 2 cores as the emulator, so throughput is a 
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
 import statistics
@@ -22,17 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oidcbench  # noqa: E402
 import s3bench  # noqa: E402
 
 SECRET = "ThisIsAnExampleKeyForDevPurposeOnly"
-LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = os.getenv("BENCH_BODY")
-"""
+
 
 
 def free_port():
@@ -86,33 +81,126 @@ def rss_mib(pid):
     return float("nan")
 
 
-def post_json(url, body):
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)
+def peer_start_rows(ours, moto, mock):
+    rows = []
+    for name, theirs in [("moto_server 5.2.5", moto), ("oauth2-mock-server 9.3.0", mock)]:
+        if theirs:
+            rows.append((f"{name}: spawn to first 200 (median of 3)", f"{theirs:.0f} ms", ""))
+            rows.append((f"  ratio {name} / lasuite-emu --ephemeral", f"{theirs / ours:.0f}x", ">= 10x"))
+    return rows
 
 
-def wrk(url, body, seconds, connections, threads):
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA)
+def oidc_table(rates, mock):
+    """Rows of correct answers per second (see oidcbench)."""
+    rows = [("health requests/s (GET /_emu/health)", f"{rates['health']:,.0f}", "")]
+    rate, p99, bad = rates["introspect"]
+    rows.append((f"introspections/s answering active:true (warm cache, p99 {p99})", f"{rate:,.0f}", ">= 0.5 x health"))
+    rows.append(("  ratio to the health rate", f"{rate / rates['health']:.2f}", ">= 0.5"))
+    for name, label in [("client_credentials", "client_credentials"), ("refresh", "refresh_token")]:
+        rate, p99, bad = rates[name]
+        rows.append((f"token requests/s, {label}, verifiable tokens (p99 {p99}; rows not synced)", f"{rate:,.0f}", ""))
+    if mock:
+        mock_rate, mock_p99, _ = mock
+        ours = rates["client_credentials"][0]
+        rows.append((f"oauth2-mock-server 9.3.0 client_credentials/s, same load (p99 {mock_p99})", f"{mock_rate:,.0f}", ""))
+        rows.append(("  ratio lasuite-emu / oauth2-mock-server", f"{ours / mock_rate:.1f}x", ">= 2x"))
+    return rows
+
+
+def fill(base, objects, items):
+    """Stores `objects` small objects and creates `items` Drive folders, over keep-alive
+    connections (the API and SigV4 presigned PUTs, as clients do)."""
+    import http.client
+    import urllib.parse
+
+    host = urllib.parse.urlparse(base).netloc
+    conn = http.client.HTTPConnection(host, timeout=10)
+    for i in range(objects):
+        url = urllib.parse.urlparse(s3bench.presign("PUT", base, "drive-media-storage", f"fill/{i:06d}"))
+        conn.request("PUT", f"{url.path}?{url.query}", body=b"x" * 100)
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 200:
+            sys.exit(f"filling: PUT answered {answer.status}")
+    conn.request("POST", "/_emu/tokens", body=json.dumps({"client_id": "docs", "username": "alice"}),
+                 headers={"Content-Type": "application/json"})
+    token = json.loads(conn.getresponse().read())["access_token"]
+    for i in range(items):
+        body = json.dumps({"type": "folder", "title": f"folder {i}"})
+        conn.request("POST", "/external_api/v1.0/items/", body=body,
+                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 201:
+            sys.exit(f"filling: POST items/ answered {answer.status}")
+        if i % 200 == 199:  # tokens live 300 s: a fresh one now and then
+            conn.request("POST", "/_emu/tokens", body=json.dumps({"client_id": "docs", "username": "alice"}),
+                         headers={"Content-Type": "application/json"})
+            token = json.loads(conn.getresponse().read())["access_token"]
+    conn.close()
+
+
+def ready_with_data(args, objects=10_000, items=10_000):
+    """Spawn to first 200 on a durable --data directory holding `objects` and `items`."""
+    data = tempfile.mkdtemp(prefix="lasuite-emu-bench-full-")
     try:
-        out = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
-            env={**os.environ, "BENCH_BODY": body},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        proc, port, _ = start(args.binary, ["--data", data])
+        try:
+            fill(f"http://127.0.0.1:{port}", objects, items)
+        finally:
+            stop(proc)
+        times = []
+        for _ in range(5):
+            proc, _, secs = start(args.binary, ["--data", data])
+            times.append(secs)
+            stop(proc)
+        return statistics.median(times) * 1000
     finally:
-        os.unlink(script.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        sys.exit(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return rate, p99
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def peer_ready_ms(command, path, starts=3):
+    """A peer's spawn to its first 200 on `path`, polled every millisecond (median of `starts`);
+    None when the peer is not installed. `command` gets the port appended by a format field."""
+    if shutil.which(command[0]) is None and not os.path.exists(command[0]):
+        return None
+    times = []
+    for _ in range(starts):
+        port = free_port()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([part.format(port=port) for part in command],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+                        if s.recv(16).startswith(b"HTTP/1.1 200"):
+                            break
+                except OSError:
+                    pass
+                if time.perf_counter() - t0 > 60 or proc.poll() is not None:
+                    return None
+                time.sleep(0.001)
+            times.append(time.perf_counter() - t0)
+        finally:
+            stop(proc)
+    return statistics.median(times) * 1000
+
+
+def durable_put_rate(args):
+    """The small-PUT rate of an emulator on a durable --data directory."""
+    data = tempfile.mkdtemp(prefix="lasuite-emu-bench-durable-")
+    try:
+        proc, port, _ = start(args.binary, ["--data", data])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            url = s3bench.presign("PUT", base, "drive-media-storage", "bench/durable")
+            return s3bench.wrk(url, s3bench.PUT_LUA, args.seconds, args.connections, args.threads)
+        finally:
+            stop(proc)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main():
@@ -148,6 +236,13 @@ def main():
     finally:
         shutil.rmtree(data, ignore_errors=True)
     ready_persistent = statistics.median(warm) * 1000
+    ready_full = ready_with_data(args)
+    here = os.path.dirname(os.path.abspath(__file__))
+    moto_ready = peer_ready_ms(["moto_server", "-p", "{port}"], "/moto-api/")
+    mock_ready = peer_ready_ms(
+        [os.path.join(here, "node", "node_modules", ".bin", "oauth2-mock-server"), "-a", "127.0.0.1", "-p", "{port}"],
+        "/.well-known/openid-configuration",
+    )
 
     # 3. Memory and throughput on one ephemeral instance.
     proc, port, _ = start(args.binary, ["--ephemeral"])
@@ -155,27 +250,14 @@ def main():
         time.sleep(0.2)
         rss_ready = rss_mib(proc.pid)
         base = f"http://127.0.0.1:{port}"
-        token = post_json(f"{base}/_emu/tokens", {"client_id": "docs", "username": "alice"})["access_token"]
-        oidc = f"{base}/realms/lasuite/protocol/openid-connect"
-        introspect_rate, introspect_p99 = wrk(
-            f"{oidc}/token/introspect",
-            f"client_id=drive&client_secret={SECRET}&token={token}",
-            args.seconds,
-            args.connections,
-            args.threads,
-        )
-        token_rate, token_p99 = wrk(
-            f"{oidc}/token",
-            f"grant_type=client_credentials&client_id=docs&client_secret={SECRET}",
-            args.seconds,
-            args.connections,
-            args.threads,
-        )
+        oidc_rates = oidcbench.emulator_rows(base, args.seconds, args.connections, args.threads, SECRET)
         rss_loaded = rss_mib(proc.pid)
         s3_rows, put_rate = s3bench.run(base, proc.pid, args.seconds, args.connections, args.threads, not args.skip_2g)
     finally:
         stop(proc)
     moto_rate = s3bench.moto_put_rate(args.seconds, args.connections, args.threads)
+    mock = oidcbench.mock_token_rate(args.seconds, args.connections, args.threads)
+    durable_put = durable_put_rate(args)
     inprocess = json.loads(
         subprocess.run(
             ["cargo", "bench", "--quiet", "--bench", "inprocess"], capture_output=True, text=True, check=True
@@ -202,18 +284,24 @@ def main():
         (f"snapshot, 10,000 objects ({inprocess['snapshot_10k_mib']:.0f} MiB file)", f"{inprocess['snapshot_10k_ms']:.0f} ms", ""),
         ("restore of that snapshot", f"{inprocess['restore_10k_ms']:.0f} ms", ""),
     ]
+    s3_rows.insert(0, ("  (--ephemeral: bodies and commits not synced)", "", ""))
+    if durable_put:
+        s3_rows.append(("S3 PutObject 1 KiB/s, durable --data (fsynced body + FULL commit)", f"{durable_put:,.0f}", ""))
     if moto_rate:
         s3_rows.append(("moto_server PutObject 1 KiB/s, same load", f"{moto_rate:,.0f}", ""))
-        s3_rows.append(("  ratio lasuite-emu / moto", f"{put_rate / moto_rate:,.1f}x", ">= 20x"))
+        s3_rows.append(("  ratio lasuite-emu (ephemeral) / moto", f"{put_rate / moto_rate:,.1f}x", ">= 20x"))
+        if durable_put:
+            s3_rows.append(("  ratio lasuite-emu (durable) / moto", f"{durable_put / moto_rate:,.1f}x", ">= 20x"))
 
     rows = [
         ("ready, --ephemeral (median of %d starts)" % args.starts, f"{ready_ephemeral:.1f} ms", "<= 20 ms"),
         ("ready, persistent --data (warm, median)", f"{ready_persistent:.1f} ms", ""),
+        ("ready, --data holding 10,000 objects and 10,000 Drive items (median of 5)", f"{ready_full:.1f} ms", "no growth"),
         ("first start with a new --data (RSA key generation)", f"{first * 1000:.0f} ms", ""),
+        *peer_start_rows(ready_ephemeral, moto_ready, mock_ready),
         ("RSS once ready", f"{rss_ready:.1f} MiB", "<= 15 MiB"),
         ("RSS after the load", f"{rss_loaded:.1f} MiB", ""),
-        (f"introspections/s ({args.connections} conns, p99 {introspect_p99})", f"{introspect_rate:,.0f}", ">= 20,000"),
-        (f"token requests/s, client_credentials (p99 {token_p99})", f"{token_rate:,.0f}", ""),
+        *oidc_table(oidc_rates, mock),
         *s3_rows,
         *fixture_rows,
         *drive_rows,
