@@ -64,9 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/api/drive/items/{id}", get(drive_item))
 }
 
-/// The dashboard's GETs (pages and `/_emu/api` reads): the journal does not record them.
+/// The dashboard's GETs (pages, its script and `/_emu/api` reads): the journal does not
+/// record them.
 pub fn is_dashboard_read(path: &str) -> bool {
-    path.starts_with("/_emu/api/") || super::pages::is_page(path)
+    path.starts_with("/_emu/api/") || path == "/static/dashboard.js" || super::pages::is_page(path)
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, OAuthError> {
