@@ -36,6 +36,65 @@ pub struct Entry {
     pub client: Option<String>,
     pub user: Option<String>,
     pub reason: Option<String>,
+    /// The request's and the response's headers, secrets masked (`masked_headers`); shown by
+    /// `GET /_emu/journal/{id}` only.
+    #[serde(skip)]
+    pub request_headers: Vec<(String, String)>,
+    #[serde(skip)]
+    pub response_headers: Vec<(String, String)>,
+}
+
+/// Headers kept per entry, and bytes kept of each value: an entry's headers stay small, so
+/// the whole journal stays bounded (CAPACITY entries).
+const HEADERS_KEPT: usize = 40;
+const HEADER_VALUE_KEPT: usize = 300;
+
+/// Headers as the journal keeps them: credentials never (Authorization keeps its scheme and,
+/// for SigV4, the access key; cookies keep their names), long values cut.
+pub fn masked_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .take(HEADERS_KEPT)
+        .map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let shown = match name.as_str() {
+                "authorization" | "proxy-authorization" => mask_authorization(&text),
+                "cookie" => text
+                    .split(';')
+                    .map(|pair| format!("{}=[masked]", pair.split('=').next().unwrap_or("").trim()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                "set-cookie" => format!(
+                    "{}=[masked]{}",
+                    text.split('=').next().unwrap_or(""),
+                    text.find(';').map_or("", |i| &text[i..])
+                ),
+                "x-amz-security-token" | "x-emu-admin-key" => "[masked]".to_owned(),
+                _ => text.into_owned(),
+            };
+            let mut shown = shown;
+            if shown.len() > HEADER_VALUE_KEPT {
+                let mut end = HEADER_VALUE_KEPT;
+                while !shown.is_char_boundary(end) {
+                    end -= 1;
+                }
+                shown.truncate(end);
+                shown.push('…');
+            }
+            (name.as_str().to_owned(), shown)
+        })
+        .collect()
+}
+
+fn mask_authorization(value: &str) -> String {
+    let scheme = value.split_whitespace().next().unwrap_or("");
+    if scheme.eq_ignore_ascii_case("AWS4-HMAC-SHA256")
+        && let Some(credential) = value.split("Credential=").nth(1)
+    {
+        let key = credential.split('/').next().unwrap_or("");
+        return format!("{scheme} Credential={key}/[masked]");
+    }
+    format!("{scheme} [masked]")
 }
 
 /// Who made a request, as a handler knows it better than the middleware (e.g. the user a
@@ -55,6 +114,18 @@ pub struct Cause(pub String);
 pub struct Journal {
     entries: Mutex<VecDeque<Entry>>,
     next_id: AtomicU64,
+    /// When the emulator started (the dashboard's uptime).
+    pub started: Started,
+}
+
+/// The instant the emulator's state was built.
+#[derive(Debug, Clone, Copy)]
+pub struct Started(pub Instant);
+
+impl Default for Started {
+    fn default() -> Self {
+        Self(Instant::now())
+    }
 }
 
 impl Journal {
@@ -72,6 +143,21 @@ impl Journal {
         let matching: Vec<Entry> = entries.iter().filter(|e| filter.matches(e)).cloned().collect();
         let limit = filter.limit.unwrap_or(CAPACITY);
         matching[matching.len().saturating_sub(limit)..].to_vec()
+    }
+
+    /// One entry by id, headers included.
+    pub fn get(&self, id: u64) -> Option<Entry> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.iter().find(|e| e.id == id).cloned()
+    }
+
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     pub fn clear(&self) {
@@ -139,12 +225,16 @@ pub fn service_of(path: &str) -> &'static str {
 /// Middleware: records every request but the journal's own.
 pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if path.starts_with("/_emu/journal") {
+    // The journal's own reads and the dashboard's pages and reads are not requests of the apps.
+    if path.starts_with("/_emu/journal")
+        || (req.method() == axum::http::Method::GET && super::dashboard::is_dashboard_read(&path))
+    {
         return next.run(req).await;
     }
     let started = Instant::now();
     let method = req.method().to_string();
     let service = service_of(&path);
+    let request_headers = masked_headers(req.headers());
     let (req, mut client, mut user) = identify(req, service).await;
     let response = next.run(req).await;
     if let Some(note) = response.extensions().get::<Note>() {
@@ -152,6 +242,7 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         user = note.user.clone().or(user);
     }
     let status = response.status();
+    let response_headers = masked_headers(response.headers());
     let cause = response.extensions().get::<Cause>().map(|c| c.0.clone());
     let (response, reason) = if cause.is_some() {
         (response, cause)
@@ -171,6 +262,8 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
         client,
         user,
         reason,
+        request_headers,
+        response_headers,
     });
     response
 }
@@ -285,6 +378,30 @@ pub async fn list(
             crate::oidc::error::OAuthError::invalid_request(rejection.body_text()).into_response()
         }
     }
+}
+
+/// `GET /_emu/journal/{id}`: one entry with its request and response headers (secrets masked).
+pub async fn one(
+    State(app): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return crate::oidc::error::OAuthError::invalid_request("the entry id must be a number")
+            .into_response();
+    };
+    let Some(entry) = app.journal.get(id) else {
+        return super::admin_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no journal entry {id}"),
+        )
+        .into_response();
+    };
+    let pairs = |headers: &[(String, String)]| headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>();
+    let mut body = serde_json::to_value(&entry).unwrap_or_default();
+    body["request_headers"] = pairs(&entry.request_headers).into();
+    body["response_headers"] = pairs(&entry.response_headers).into();
+    axum::Json(body).into_response()
 }
 
 /// `DELETE /_emu/journal`

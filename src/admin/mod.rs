@@ -3,17 +3,19 @@
 //! OAuth shape `{"error", "error_description"}`.
 
 pub mod clock;
+pub mod dashboard;
 pub mod faults;
 pub mod identities;
 pub mod journal;
 pub mod namespaces;
+pub mod pages;
 pub mod reload;
 pub mod snapshot;
 pub mod state;
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -22,11 +24,9 @@ use crate::app::AppState;
 use crate::oidc::error::OAuthError;
 use crate::oidc::tokens::{self, Grant, IssuedTokens, Subject};
 use crate::oidc::{load_realm, store};
-use crate::web;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/_emu/", get(index))
         .route("/_emu/health", get(health))
         .route("/_emu/tokens", post(mint))
         .route("/_emu/reset", post(reset))
@@ -36,16 +36,22 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/restore", post(upload_restore))
         .route("/_emu/clock", get(clock::show).post(clock::change))
         .route("/_emu/journal", get(journal::list).delete(journal::clear))
+        .route("/_emu/journal/{id}", get(journal::one))
         .route(
             "/_emu/faults",
             get(faults::list).post(faults::add).delete(faults::clear),
         )
         .route("/_emu/faults/{id}", axum::routing::delete(faults::remove))
         .merge(identities::routes())
+        .merge(dashboard::routes())
+        .merge(pages::routes())
 }
 
 /// Middleware: when the emulator has an admin key, every `/_emu` request but the health check
-/// must carry it as `Authorization: Bearer <key>`.
+/// (and the dashboard's key form) must carry it as `Authorization: Bearer <key>`, or the
+/// dashboard's cookie (`dashboard::COOKIE`). Whatever the key, a mutation from another site is
+/// refused (`Origin`, `Sec-Fetch-Site`), and one authenticated by the cookie alone must carry
+/// the `X-Emu-Dashboard` header (CSRF).
 pub async fn require_key(
     State(app): State<AppState>,
     req: axum::extract::Request,
@@ -53,12 +59,38 @@ pub async fn require_key(
 ) -> Response {
     let path = req.uri().path();
     let guarded = path.starts_with("/_emu") && path != "/_emu/health";
-    let Some(key) = app.admin_key.as_deref().filter(|_| guarded) else {
+    if !guarded {
+        return next.run(req).await;
+    }
+    let mutation = dashboard::is_mutation(req.method());
+    if mutation && dashboard::cross_site(req.headers(), &app.public_url) {
+        return admin_error(
+            axum::http::StatusCode::FORBIDDEN,
+            "cross_site",
+            "The control plane refuses changes sent from another site".into(),
+        )
+        .into_response();
+    }
+    let Some(key) = app.admin_key.as_deref().filter(|_| path != "/_emu/login") else {
         return next.run(req).await;
     };
     let given = crate::oidc::bearer_token(req.headers());
     if given.is_some_and(|g| constant_time_eq(g.as_bytes(), key.as_bytes())) {
         return next.run(req).await;
+    }
+    if dashboard::has_cookie(req.headers(), key) {
+        if mutation && !req.headers().contains_key(dashboard::CSRF_HEADER) {
+            return admin_error(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf",
+                "A change made with the dashboard's cookie needs the X-Emu-Dashboard header".into(),
+            )
+            .into_response();
+        }
+        return next.run(req).await;
+    }
+    if req.method() == axum::http::Method::GET && pages::is_page(path) {
+        return pages::key_prompt(None);
     }
     let mut error = admin_error(
         axum::http::StatusCode::UNAUTHORIZED,
@@ -69,7 +101,7 @@ pub async fn require_key(
     error.into_response()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -166,23 +198,6 @@ async fn upload_restore(State(app): State<AppState>, body: axum::body::Body) -> 
 async fn reset(State(app): State<AppState>) -> Result<Response, OAuthError> {
     state::reset(&app).await?;
     Ok(axum::Json(json!({ "status": "reset" })).into_response())
-}
-
-async fn index(State(app): State<AppState>) -> Result<Html<String>, OAuthError> {
-    let names = app.directory().realm_names().to_vec();
-    let realms_html: String = names
-        .iter()
-        .map(|name| {
-            let name = web::escape(name);
-            format!(
-                "<li><code>{name}</code>: <a href=\"/realms/{name}/.well-known/openid-configuration\">discovery</a></li>"
-            )
-        })
-        .collect();
-    Ok(Html(web::render(
-        web::INDEX_PAGE,
-        &[("public_url", &app.public_url), ("realms_html", &realms_html)],
-    )))
 }
 
 /// `GET /_emu/health`: 200 once serving, with the state of each service.

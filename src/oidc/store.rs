@@ -518,3 +518,179 @@ pub fn delete_realm(tx: &Transaction<'_>, realm: &str) -> Result<bool> {
     )?;
     Ok(tx.execute("DELETE FROM realms WHERE name = ?1", [realm])? > 0)
 }
+
+// ---- the dashboard (src/admin/dashboard.rs) ----
+
+/// Counts for the dashboard's overview: users, live SSO sessions, live access tokens.
+pub fn identity_counts(conn: &Connection, now: i64) -> Result<(i64, i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM users),
+                (SELECT COUNT(*) FROM sso_sessions WHERE ended_at IS NULL),
+                (SELECT COUNT(*) FROM tokens t LEFT JOIN sso_sessions s ON s.id = t.session_id
+                  WHERE t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?1
+                    AND s.ended_at IS NULL)",
+        [now],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?)
+}
+
+/// Every name a realm answers to but its own (its aliases).
+pub fn realm_aliases(conn: &Connection, realm: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT name FROM realm_names WHERE realm = ?1 AND name <> ?1 ORDER BY name")?;
+    let names = stmt
+        .query_map([realm], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(names)
+}
+
+/// A live SSO session as the dashboard shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub username: String,
+    pub created_at: i64,
+    /// The clients that hold tokens of this session.
+    pub clients: Vec<String>,
+}
+
+/// The live SSO sessions of a realm, newest first, at most `limit`.
+pub fn live_sessions(conn: &Connection, realm: &str, limit: i64) -> Result<Vec<SessionRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, u.username, s.created_at,
+                (SELECT json_group_array(DISTINCT client_id) FROM tokens WHERE session_id = s.id)
+         FROM sso_sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.realm = ?1 AND s.ended_at IS NULL
+         ORDER BY s.created_at DESC, s.id DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![realm, limit], |row| {
+            let clients: Option<String> = row.get(3)?;
+            let mut clients: Vec<String> = clients.as_deref().map(json_list).unwrap_or_default();
+            clients.sort();
+            Ok(SessionRow {
+                id: row.get(0)?,
+                username: row.get(1)?,
+                created_at: row.get(2)?,
+                clients,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// A live access token as the dashboard shows it (never its text: the store only has its hash).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    /// The SHA-256 of the token's text, hex: what names it to the dashboard.
+    pub id: String,
+    pub realm_name: String,
+    pub client_id: String,
+    /// None for a service account's token.
+    pub username: Option<String>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub claims: Value,
+}
+
+/// Live access tokens of a realm (not revoked, not expired, session not ended), newest first,
+/// by keyset: only those issued before `before` (`(issued_at, hash)`).
+pub fn live_tokens(
+    conn: &Connection,
+    realm: &str,
+    now: i64,
+    username: Option<&str>,
+    client_id: Option<&str>,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<TokenRow>> {
+    let (before_at, before_hash) = before.unwrap_or((i64::MAX, ""));
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.hash, t.realm_name, t.client_id, u.username, t.scope, t.issued_at, t.expires_at, t.claims
+         FROM tokens t
+         JOIN realm_names rn ON rn.name = t.realm_name AND rn.realm = ?1
+         LEFT JOIN users u ON u.id = t.user_id
+         LEFT JOIN sso_sessions s ON s.id = t.session_id
+         WHERE t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2 AND s.ended_at IS NULL
+           AND (?3 IS NULL OR u.username = ?3) AND (?4 IS NULL OR t.client_id = ?4)
+           AND (t.issued_at < ?5 OR (t.issued_at = ?5 AND (?6 = '' OR t.hash < ?6)))
+         ORDER BY t.issued_at DESC, t.hash DESC LIMIT ?7",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![realm, now, username, client_id, before_at, before_hash, limit],
+            |row| {
+                let claims: String = row.get(7)?;
+                Ok(TokenRow {
+                    id: row.get(0)?,
+                    realm_name: row.get(1)?,
+                    client_id: row.get(2)?,
+                    username: row.get(3)?,
+                    scope: row.get(4)?,
+                    issued_at: row.get(5)?,
+                    expires_at: row.get(6)?,
+                    claims: serde_json::from_str(&claims).unwrap_or(Value::Null),
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Changes a user's extra claims and/or whether it is enabled; false when there is no such user.
+/// Disabling ends the user's sessions, as Keycloak does.
+pub fn update_user_profile(
+    tx: &Transaction<'_>,
+    realm: &str,
+    username: &str,
+    claims: Option<&Map<String, Value>>,
+    enabled: Option<bool>,
+    now: i64,
+) -> Result<bool> {
+    let claims = claims.map(serde_json::to_string).transpose()?;
+    let changed = tx.execute(
+        "UPDATE users SET claims = COALESCE(?3, claims), enabled = COALESCE(?4, enabled)
+         WHERE realm = ?1 AND username = ?2",
+        params![realm, username, claims, enabled],
+    )?;
+    if changed > 0 && enabled == Some(false) {
+        tx.execute(
+            "UPDATE sso_sessions SET ended_at = ?3 WHERE ended_at IS NULL
+             AND user_id = (SELECT id FROM users WHERE realm = ?1 AND username = ?2)",
+            params![realm, username, now],
+        )?;
+    }
+    Ok(changed > 0)
+}
+
+/// Ends one live SSO session of a realm; false when there is none by that id.
+pub fn end_realm_session(tx: &Transaction<'_>, realm: &str, session_id: &str, now: i64) -> Result<bool> {
+    let changed = tx.execute(
+        "UPDATE sso_sessions SET ended_at = ?3 WHERE id = ?2 AND realm = ?1 AND ended_at IS NULL",
+        params![realm, session_id, now],
+    )?;
+    Ok(changed > 0)
+}
+
+/// Revokes one live access or refresh token by its hash, within a realm; false when there is
+/// no such token (or it was already revoked). A refresh token takes its client's session along.
+pub fn revoke_by_hash(tx: &Transaction<'_>, realm: &str, hash: &str, now: i64) -> Result<bool> {
+    let found: Option<(String, Option<String>, String)> = tx
+        .query_row(
+            "SELECT t.kind, t.session_id, t.client_id FROM tokens t
+             JOIN realm_names rn ON rn.name = t.realm_name AND rn.realm = ?1
+             WHERE t.hash = ?2 AND t.revoked_at IS NULL",
+            params![realm, hash],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((kind, session, client)) = found else {
+        return Ok(false);
+    };
+    revoke_token(tx, hash, now)?;
+    if let ("refresh", Some(session)) = (kind.as_str(), session) {
+        revoke_client_session(tx, &session, &client, now)?;
+    }
+    Ok(true)
+}

@@ -475,3 +475,92 @@ pub fn delete_upload(tx: &Transaction<'_>, upload_id: &str) -> Result<Vec<String
     tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", [upload_id])?;
     Ok(blobs)
 }
+
+// ---- the dashboard (src/admin/dashboard.rs) ----
+
+/// One entry of a folder view: a common prefix (ending in `/`) or a current object.
+#[derive(Debug, Clone)]
+pub enum BrowseEntry {
+    Folder(String),
+    Object(Box<ObjectVersion>),
+}
+
+/// One page of the current objects under `prefix`, folded into folders at the next `/`, in key
+/// order, starting after `after` (a key or a folder of the previous page). Keyset: each step is
+/// one index seek, and a folder is skipped in one seek however many keys it holds.
+pub fn browse_latest(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    after: &str,
+    limit: usize,
+) -> Result<(Vec<BrowseEntry>, bool)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {VERSION_COLUMNS} FROM s3_objects
+         WHERE bucket = ?1 AND is_latest AND NOT is_delete_marker AND key >= ?2
+         ORDER BY key LIMIT 1"
+    ))?;
+    // The smallest key after a key `k` is `k\0`; after a folder `a/`, `a0` ('0' follows '/').
+    let past_folder = |folder: &str| format!("{}0", &folder[..folder.len() - 1]);
+    let mut from = if after.ends_with('/') && after.len() > prefix.len() {
+        past_folder(after)
+    } else if after.is_empty() {
+        String::new()
+    } else {
+        format!("{after}\0")
+    };
+    if from.as_str() < prefix {
+        prefix.clone_into(&mut from);
+    }
+    let mut entries = Vec::new();
+    loop {
+        let Some(version) = stmt
+            .query_row(params![bucket, from], version_from_row)
+            .optional()?
+        else {
+            return Ok((entries, false));
+        };
+        if !version.key.starts_with(prefix) {
+            return Ok((entries, false));
+        }
+        if entries.len() == limit {
+            return Ok((entries, true));
+        }
+        match version.key[prefix.len()..].find('/') {
+            Some(slash) => {
+                let folder = version.key[..prefix.len() + slash + 1].to_owned();
+                from = past_folder(&folder);
+                entries.push(BrowseEntry::Folder(folder));
+            }
+            None => {
+                from = format!("{}\0", version.key);
+                entries.push(BrowseEntry::Object(Box::new(version)));
+            }
+        }
+    }
+}
+
+/// Every version and delete marker of one key, newest first.
+pub fn key_versions(conn: &Connection, bucket: &str, key: &str, limit: i64) -> Result<Vec<ObjectVersion>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {VERSION_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 ORDER BY id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt
+        .query_map(params![bucket, key, limit], version_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Per bucket: the number of current objects and their total size.
+pub fn bucket_counts(conn: &Connection) -> Result<Vec<(String, i64, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.name,
+                (SELECT COUNT(*) FROM s3_objects o WHERE o.bucket = b.name AND o.is_latest AND NOT o.is_delete_marker),
+                (SELECT COALESCE(SUM(size), 0) FROM s3_objects o WHERE o.bucket = b.name AND o.is_latest AND NOT o.is_delete_marker)
+         FROM s3_buckets b ORDER BY b.name",
+    )?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

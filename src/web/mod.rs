@@ -12,12 +12,14 @@ use crate::app::AppState;
 pub const LOGIN_PAGE: &str = include_str!("../../static/login.html");
 pub const ERROR_PAGE: &str = include_str!("../../static/error.html");
 pub const LOGGED_OUT_PAGE: &str = include_str!("../../static/logged-out.html");
-pub const INDEX_PAGE: &str = include_str!("../../static/index.html");
+pub const DASHBOARD_PAGE: &str = include_str!("../../static/dashboard.html");
 const STYLESHEET: &str = include_str!("../../static/emu.css");
+const DASHBOARD_SCRIPT: &str = include_str!("../../static/dashboard.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/emu.css", get(stylesheet))
+        .route("/static/dashboard.js", get(script))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
@@ -36,6 +38,28 @@ async fn stylesheet() -> Response {
         STYLESHEET,
     )
         .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        DASHBOARD_SCRIPT,
+    )
+        .into_response()
+}
+
+/// `303 See Other` to `location` (after a form post).
+pub fn see_other(location: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// `302 Found` to `location`: what Keycloak answers on every redirect of the login flow

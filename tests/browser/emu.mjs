@@ -37,7 +37,7 @@ export const NAV_TIMEOUT_MS = 15_000;
  * {"url", "pid"}. Its output goes to target/browser/<logName>.log.
  * Returns { url, pid, proc, logFile, stop() }.
  */
-export async function startEmulator({ port = 0, fixtures = [], logName = 'emulator' } = {}) {
+export async function startEmulator({ port = 0, fixtures = [], logName = 'emulator', host = '127.0.0.1', extraArgs = [] } = {}) {
   if (!fs.existsSync(EMU_BIN)) {
     throw new Error(`emulator binary not found at ${EMU_BIN} (build it with \`cargo build\`, or set LASUITE_EMU_BIN)`);
   }
@@ -46,7 +46,7 @@ export async function startEmulator({ port = 0, fixtures = [], logName = 'emulat
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${logName}.log`);
   const logFd = fs.openSync(logFile, 'w');
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--ephemeral', '--ready-file', readyFile];
+  const args = ['serve', '--listen', `${host}:${port}`, '--ephemeral', '--ready-file', readyFile, ...extraArgs];
   for (const fixture of fixtures) args.push('--fixtures', fixture);
   const proc = spawn(EMU_BIN, args, {
     stdio: ['ignore', logFd, logFd],

@@ -7,6 +7,7 @@
 mod admin;
 mod cli;
 mod crash;
+mod dashboard;
 mod drive_changes;
 mod drive_conformance;
 mod drive_gating;

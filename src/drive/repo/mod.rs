@@ -748,3 +748,93 @@ pub fn usage_by_user(conn: &Connection) -> Result<Vec<UserUsage>> {
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+// ----- the dashboard (src/admin/dashboard.rs) -------------------------------------------------
+
+/// Every Drive user, oldest first, at most `limit`.
+pub fn all_users(conn: &Connection, limit: i64) -> Result<Vec<DriveUser>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM drive_users ORDER BY created_at, id LIMIT ?1"
+    ))?;
+    let users = stmt
+        .query_map([limit], user_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(users)
+}
+
+/// Which items the dashboard lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing<'a> {
+    /// The items a user holds a direct access to whose parent they cannot reach that way (their
+    /// tree's tops), not deleted.
+    Tops(&'a str),
+    /// The children of an item, not deleted.
+    Children(&'a str),
+    /// What a user created that is in the trash (deleted, not hard-deleted).
+    Trash(&'a str),
+}
+
+/// One page of items, by (created_at, id) keyset after `after`.
+pub fn dashboard_items(
+    conn: &Connection,
+    listing: Listing<'_>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<Item>> {
+    let (after_at, after_id) = after.unwrap_or((i64::MIN, ""));
+    let (condition, arg) = match listing {
+        Listing::Tops(user) => (
+            "i.deleted_at IS NULL AND i.ancestors_deleted_at IS NULL AND i.id IN
+               (SELECT a.item_id FROM drive_accesses a WHERE a.user_id = ?1)
+             AND (i.parent_id IS NULL OR i.parent_id NOT IN
+               (SELECT a.item_id FROM drive_accesses a WHERE a.user_id = ?1))",
+            user,
+        ),
+        Listing::Children(parent) => (
+            "i.parent_id = ?1 AND i.deleted_at IS NULL AND i.ancestors_deleted_at IS NULL",
+            parent,
+        ),
+        Listing::Trash(user) => ("i.creator_id = ?1 AND i.deleted_at IS NOT NULL", user),
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} AND i.hard_deleted_at IS NULL
+           AND (i.created_at > ?2 OR (i.created_at = ?2 AND i.id > ?3))
+         ORDER BY i.created_at, i.id LIMIT ?4"
+    ))?;
+    let items = stmt
+        .query_map(params![arg, after_at, after_id, limit], item_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(items)
+}
+
+/// An item's direct accesses (`id`, the user's e-mail or the team, role) and invitations
+/// (`id`, e-mail, role), for the dashboard.
+#[allow(clippy::type_complexity)]
+pub fn item_sharing(
+    conn: &Connection,
+    item_id: &str,
+) -> Result<(Vec<(String, String, String)>, Vec<(String, String, String)>)> {
+    let mut stmt = conn.prepare(
+        "SELECT a.id, COALESCE(u.email, u.sub, a.team), a.role FROM drive_accesses a
+         LEFT JOIN drive_users u ON u.id = a.user_id WHERE a.item_id = ?1 ORDER BY a.created_at, a.id",
+    )?;
+    let accesses = stmt
+        .query_map([item_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, email, role FROM drive_invitations WHERE item_id = ?1 ORDER BY created_at, id",
+    )?;
+    let invitations = stmt
+        .query_map([item_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((accesses, invitations))
+}
+
+/// How many items are not hard-deleted (the overview's count).
+pub fn count_items(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM drive_items WHERE hard_deleted_at IS NULL",
+        [],
+        |row| row.get(0),
+    )?)
+}
