@@ -289,8 +289,20 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8990"
     )]
     pub listen: Vec<SocketAddr>,
+    /// Also serve plain HTTP on this address (repeatable), e.g. for clients in containers that
+    /// do not trust the CA; with --tls, the --listen addresses speak HTTPS.
+    #[arg(long = "listen-http", env = "LASUITE_EMU_LISTEN_HTTP", value_delimiter = ',')]
+    pub listen_http: Vec<SocketAddr>,
+    /// Serve HTTPS on the --listen addresses, with a certificate from the local CA kept in the
+    /// data directory (`lasuite-emu ca` tells clients to trust it).
+    #[arg(long, env = "LASUITE_EMU_TLS")]
+    pub tls: bool,
+    /// Another name the certificate holds, besides localhost, 127.0.0.1, ::1 and the
+    /// --public-url host (repeatable), e.g. host.docker.internal.
+    #[arg(long = "tls-name", env = "LASUITE_EMU_TLS_NAME", value_delimiter = ',', value_name = "NAME", value_parser = tls_name)]
+    pub tls_names: Vec<String>,
     /// The one base URL written into tokens, discovery, presigned and item URLs
-    /// [default: http://<first listen address>].
+    /// [default: http://<first listen address>, https:// with --tls].
     #[arg(long, env = "LASUITE_EMU_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// State directory (SQLite database, object bodies, keys).
@@ -399,6 +411,10 @@ pub struct EnvArgs {
     /// then serves the app's `/media/` links through the app's media-auth), for `--fixtures`.
     #[arg(long)]
     pub fixture: bool,
+}
+
+fn tls_name(value: &str) -> Result<String, String> {
+    crate::tls::check_name(value).map(|()| value.to_ascii_lowercase())
 }
 
 fn realm_name(value: &str) -> Result<String, String> {
