@@ -32,4 +32,5 @@ mod s3util;
 mod server;
 mod shutdown;
 mod sigv4;
+mod tls;
 mod util;
