@@ -38,6 +38,7 @@ fn main() -> ExitCode {
             print!("{}", lasuite_emu::envblock::env_block(&args));
             Ok(())
         }
+        Some(Command::Ca(args)) => lasuite_emu::ca::run(&args),
         Some(Command::Demo {
             url,
             user,
