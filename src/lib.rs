@@ -12,7 +12,7 @@
 //!
 //! // A token for alice as the Docs client, without a browser.
 //! let tokens = emu.mint_token("docs", "alice").await?;
-//! assert!(tokens.expires_in >= 900);
+//! assert!(tokens.expires_in >= 300); // the realm's access token lifespan (Keycloak's default)
 //!
 //! // Move time to expire it, then go back to the fixture state.
 //! emu.clock().advance(24 * 3600);
