@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -36,9 +37,17 @@ def free_port():
         return s.getsockname()[1]
 
 
-def health_ok(port):
+# The readiness poll of a --tls start: a full handshake, no verification (an ephemeral CA is
+# made per run; the tests, not the bench, check the chain).
+_UNVERIFIED = ssl.create_default_context()
+_UNVERIFIED.check_hostname = False
+_UNVERIFIED.verify_mode = ssl.CERT_NONE
+
+
+def health_ok(port, tls=False):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as raw:
+            s = _UNVERIFIED.wrap_socket(raw, server_hostname="localhost") if tls else raw
             s.sendall(b"GET /_emu/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
             return s.recv(16).startswith(b"HTTP/1.1 200")
     except OSError:
@@ -47,6 +56,7 @@ def health_ok(port):
 
 def start(binary, args):
     """Spawns the emulator and polls until /_emu/health answers 200; returns (proc, port, secs)."""
+    tls = "--tls" in args
     port = free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -55,7 +65,7 @@ def start(binary, args):
         stderr=subprocess.DEVNULL,
     )
     deadline = t0 + 30
-    while not health_ok(port):
+    while not health_ok(port, tls):
         if proc.poll() is not None:
             sys.exit(f"the emulator exited with {proc.returncode} before answering")
         if time.perf_counter() > deadline:
@@ -203,6 +213,79 @@ def durable_put_rate(args):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def wrk_get(url, seconds, connections, threads):
+    """GET requests/s of `url` (wrk speaks https too: one handshake per keep-alive connection)."""
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"wrk saw {errors.group(1)} error responses:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), re.search(r"99%\s+(\S+)", out).group(1)
+
+
+def tls_rows(args):
+    """Start-up with and without --tls, health and introspection over http and https."""
+    rows = []
+    for label, extra in (("", []), (" --tls", ["--tls"])):
+        times = []
+        for _ in range(args.starts):
+            proc, _, secs = start(args.binary, ["--ephemeral", *extra])
+            times.append(secs)
+            stop(proc)
+        rows.append((f"ready, --ephemeral{label} (median of {args.starts} starts)", f"{statistics.median(times) * 1000:.1f} ms", "<= 20 ms"))
+    data = tempfile.mkdtemp(prefix="lasuite-emu-bench-tls-")
+    try:
+        proc, _, first = start(args.binary, ["--data", data, "--tls"])
+        stop(proc)
+        warm = []
+        for _ in range(max(3, args.starts // 2)):
+            proc, _, secs = start(args.binary, ["--data", data, "--tls"])
+            warm.append(secs)
+            stop(proc)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    rows.append(("first start with a new --data --tls (keys, CA, certificate)", f"{first * 1000:.0f} ms", ""))
+    rows.append(("ready, persistent --data --tls (warm, median)", f"{statistics.median(warm) * 1000:.1f} ms", ""))
+    for scheme, extra in (("http", []), ("https", ["--tls"])):
+        proc, port, _ = start(args.binary, ["--ephemeral", *extra])
+        try:
+            base = f"{scheme}://127.0.0.1:{port}"
+            rate, p99 = wrk_get(f"{base}/_emu/health", args.seconds, args.connections, args.threads)
+            rows.append((f"health GETs/s over {scheme} (p99 {p99})", f"{rate:,.0f}", ""))
+            if scheme == "https":
+                ctx = _UNVERIFIED
+                request = urllib.request.Request(
+                    f"{base}/_emu/tokens",
+                    data=json.dumps({"client_id": "docs", "username": "alice"}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5, context=ctx) as response:
+                    token = json.load(response)["access_token"]
+                rate, p99 = wrk(
+                    f"{base}/realms/lasuite/protocol/openid-connect/token/introspect",
+                    f"client_id=drive&client_secret={SECRET}&token={token}",
+                    args.seconds,
+                    args.connections,
+                    args.threads,
+                )
+                rows.append((f"introspections/s over https (p99 {p99})", f"{rate:,.0f}", ""))
+        finally:
+            stop(proc)
+    return rows
+
+
+def print_rows(rows, args):
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'measure'.ljust(width)} | {'value':>12} | target     |")
+    print(f"|{'-' * (width + 2)}|{'-' * 14}|------------|")
+    for name, value, target in rows:
+        print(f"| {name.ljust(width)} | {value:>12} | {target:<10} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default="target/release/lasuite-emu")
@@ -211,9 +294,14 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-2g", action="store_true", help="skip the 2 GiB PUT")
+    parser.add_argument("--only-tls", action="store_true", help="only the rows of serve --tls (and their plain-HTTP counterparts)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the throughput part: apt-get install wrk")
+    if args.only_tls:
+        print(f"\nlasuite-emu benchmark, TLS rows ({os.cpu_count()} cores, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s)\n")
+        print_rows(tls_rows(args), args)
+        return
 
     # 1. Start-up, ephemeral (what test suites use).
     times = []
@@ -305,6 +393,7 @@ def main():
         *s3_rows,
         *fixture_rows,
         *drive_rows,
+        *tls_rows(args),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"\nlasuite-emu benchmark ({os.cpu_count()} cores, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s)\n")

@@ -25,6 +25,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the environment block that points a local Docs or Drive at this emulator.
     Env(EnvArgs),
+    /// Print where the local CA (of `serve --tls`) is and how to make each client trust it;
+    /// makes the CA if there is none yet.
+    Ca(CaArgs),
     /// Play Docs' side of the Docs -> Drive -> S3 flow, step by step (against --url, or an
     /// ephemeral emulator started in-process); --fault breaks it on purpose at one point.
     Demo {
@@ -289,8 +292,20 @@ pub struct ServeArgs {
         default_value = "127.0.0.1:8990"
     )]
     pub listen: Vec<SocketAddr>,
+    /// Also serve plain HTTP on this address (repeatable), e.g. for clients in containers that
+    /// do not trust the CA; with --tls, the --listen addresses speak HTTPS.
+    #[arg(long = "listen-http", env = "LASUITE_EMU_LISTEN_HTTP", value_delimiter = ',')]
+    pub listen_http: Vec<SocketAddr>,
+    /// Serve HTTPS on the --listen addresses, with a certificate from the local CA kept in the
+    /// data directory (`lasuite-emu ca` tells clients to trust it).
+    #[arg(long, env = "LASUITE_EMU_TLS")]
+    pub tls: bool,
+    /// Another name the certificate holds, besides localhost, 127.0.0.1, ::1 and the
+    /// --public-url host (repeatable), e.g. host.docker.internal.
+    #[arg(long = "tls-name", env = "LASUITE_EMU_TLS_NAME", value_delimiter = ',', value_name = "NAME", value_parser = tls_name)]
+    pub tls_names: Vec<String>,
     /// The one base URL written into tokens, discovery, presigned and item URLs
-    /// [default: http://<first listen address>].
+    /// [default: http://<first listen address>, https:// with --tls].
     #[arg(long, env = "LASUITE_EMU_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// State directory (SQLite database, object bodies, keys).
@@ -374,6 +389,17 @@ pub struct TokenArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CaArgs {
+    /// The data directory whose CA (tls/ca.pem) to show.
+    #[arg(long, env = "LASUITE_EMU_DATA", default_value = ".lasuite-emu")]
+    pub data: PathBuf,
+    /// Also add the CA to the current user's NSS databases (Chromium's ~/.pki/nssdb and any
+    /// Firefox profile's) with certutil; nothing system-wide.
+    #[arg(long)]
+    pub install: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct EnvArgs {
     /// Which app the block is for.
     pub app: App,
@@ -395,10 +421,25 @@ pub struct EnvArgs {
     /// for drive.
     #[arg(long, value_parser = http_url)]
     pub api_url: Option<String>,
+    /// The emulator serves HTTPS (`serve --tls`): https URLs, OIDC_VERIFY_SSL=True and the
+    /// variables that make the app's clients trust the local CA (implied by an https --url).
+    #[arg(long)]
+    pub tls: bool,
+    /// The CA certificate the app trusts, as the app sees the path (in a container: where it
+    /// is mounted) [default: <--data>/tls/ca.pem].
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// The emulator's data directory, whose tls/ca.pem the block names.
+    #[arg(long, env = "LASUITE_EMU_DATA", default_value = ".lasuite-emu")]
+    pub data: PathBuf,
     /// Print only the fixture lines that declare the app to the emulator (its media proxy
     /// then serves the app's `/media/` links through the app's media-auth), for `--fixtures`.
     #[arg(long)]
     pub fixture: bool,
+}
+
+fn tls_name(value: &str) -> Result<String, String> {
+    crate::tls::check_name(value).map(|()| value.to_ascii_lowercase())
 }
 
 fn realm_name(value: &str) -> Result<String, String> {

@@ -20,6 +20,12 @@ pub enum Storage {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: Vec<SocketAddr>,
+    /// Addresses that serve plain HTTP even with `tls` (`--listen-http`).
+    pub listen_http: Vec<SocketAddr>,
+    /// Serve HTTPS on `listen` (`--tls`).
+    pub tls: bool,
+    /// Names the certificate holds besides the defaults and the public URL's host.
+    pub tls_names: Vec<String>,
     /// `scheme://host[:port]`, no trailing slash. None: derived from the first bound address.
     pub public_url: Option<String>,
     pub storage: Storage,
@@ -39,6 +45,9 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
+            listen_http: Vec::new(),
+            tls: false,
+            tls_names: Vec::new(),
             public_url: None,
             storage: Storage::Ephemeral,
             fixtures: FixtureSet::default_set(),
@@ -63,6 +72,9 @@ impl Config {
         }
         Ok(Self {
             listen: args.listen.clone(),
+            listen_http: args.listen_http.clone(),
+            tls: args.tls,
+            tls_names: args.tls_names.clone(),
             public_url,
             storage: if args.ephemeral {
                 Storage::Ephemeral
@@ -102,13 +114,19 @@ pub fn normalize_public_url(raw: &str) -> Result<String> {
 /// The public URL used when none is configured: the first bound address, with an unspecified
 /// IP (0.0.0.0, ::) replaced by the loopback one a browser on this machine can open.
 pub fn default_public_url(bound: SocketAddr) -> String {
+    default_public_url_for(bound, false)
+}
+
+/// [`default_public_url`], `https://` when the address serves TLS.
+pub fn default_public_url_for(bound: SocketAddr, tls: bool) -> String {
     let ip = match bound.ip() {
         ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
         ip if ip.is_unspecified() => "[::1]".to_owned(),
         std::net::IpAddr::V6(v6) => format!("[{v6}]"),
         std::net::IpAddr::V4(v4) => v4.to_string(),
     };
-    format!("http://{ip}:{}", bound.port())
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{ip}:{}", bound.port())
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Connections: the accept loop of one listener, HTTP/1.1 with a request-head read timeout,
+//! Connections: the accept loop of one listener, HTTP/1.1 (over TLS with `--tls`: the first
+//! byte tells a handshake from plain HTTP, which gets a 400 naming the https URL) with a
+//! request-head read timeout,
 //! request bodies that fail when they stop arriving, and a stop with a deadline.
 //!
 //! On stop the listener closes at once, every connection is told to finish its request and
@@ -44,12 +46,27 @@ impl Default for Timeouts {
     }
 }
 
+/// What a listener speaks.
+#[derive(Clone)]
+pub enum Transport {
+    Http,
+    /// TLS (`serve --tls`); a client speaking plain HTTP to it gets a 400 naming `https_url`.
+    Https {
+        acceptor: tokio_rustls::TlsAcceptor,
+        https_url: String,
+    },
+}
+
+/// The first byte of a TLS connection: a handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
 /// Serves `listener` until `stopped` turns true, then waits for open connections up to the
 /// shutdown deadline. Returns how many connections the deadline cut.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    transport: Transport,
     mut stopped: watch::Receiver<bool>,
 ) -> usize {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -85,21 +102,40 @@ pub async fn serve(
                     });
                     router.clone().oneshot(request)
                 });
-                let connection = http.serve_connection(TokioIo::new(tcp), service);
-                let mut stop = stopped.clone();
-                connections.spawn(async move {
-                    let mut connection = std::pin::pin!(connection);
-                    let ended = tokio::select! {
-                        ended = connection.as_mut() => ended,
-                        () = until_stopped(&mut stop) => {
-                            connection.as_mut().graceful_shutdown();
-                            connection.await
-                        }
-                    };
-                    if let Err(error) = ended {
-                        tracing::debug!(%error, "connection ended with an error");
+                let http = http.clone();
+                let stop = stopped.clone();
+                match &transport {
+                    Transport::Http => {
+                        connections.spawn(drive(http, TokioIo::new(tcp), service, stop));
                     }
-                });
+                    Transport::Https { acceptor, https_url } => {
+                        let (acceptor, https_url) = (acceptor.clone(), https_url.clone());
+                        let limit = timeouts.header_read;
+                        connections.spawn(async move {
+                            // The handshake runs in the connection's task: a slow client never
+                            // holds up the accept loop. It has the request-head time limit.
+                            let mut first = [0u8; 1];
+                            match tokio::time::timeout(limit, tcp.peek(&mut first)).await {
+                                Ok(Ok(1)) if first[0] == TLS_HANDSHAKE => {
+                                    match tokio::time::timeout(limit, acceptor.accept(tcp)).await {
+                                        Ok(Ok(tls)) => drive(http, TokioIo::new(tls), service, stop).await,
+                                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                                    }
+                                }
+                                Ok(Ok(1)) => {
+                                    let mut http = http;
+                                    http.keep_alive(false);
+                                    let answer = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                                        std::future::ready(Ok::<_, std::convert::Infallible>(speaks_https(&request, &https_url)))
+                                    });
+                                    drive(http, TokioIo::new(tcp), answer, stop).await;
+                                }
+                                _ => {}
+                            }
+                        });
+                    }
+                }
             }
         }
     }
@@ -115,6 +151,55 @@ pub async fn serve(
     connections.abort_all();
     while connections.join_next().await.is_some() {}
     cut
+}
+
+/// Serves one connection until it ends, or finishes its request and closes on a stop.
+async fn drive<I, S, B>(
+    http: hyper::server::conn::http1::Builder,
+    io: I,
+    service: S,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Send,
+    S::Future: Send,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = http.serve_connection(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        () = until_stopped(&mut stop) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = ended {
+        tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+/// The answer to plain HTTP on a TLS port (nginx answers the same way): 400, and the URL to use.
+fn speaks_https(request: &hyper::Request<Incoming>, https_url: &str) -> hyper::Response<Body> {
+    // The client's own Host names the machine as the client reaches it (a container's name);
+    // it is only echoed in this error text, never written into a token or URL handed out.
+    let base = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| https_url.to_owned(), |host| format!("https://{host}"));
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let text = format!("This port speaks HTTPS; use {base}{path}\n");
+    hyper::Response::builder()
+        .status(hyper::StatusCode::BAD_REQUEST)
+        .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(hyper::header::CONNECTION, "close")
+        .body(Body::from(text))
+        .unwrap_or_default()
 }
 
 /// Returns once the stop flag is set (or its sender is gone).

@@ -17,7 +17,8 @@ pub fn env_block(args: &EnvArgs) -> String {
         return app_fixture(args).to_toml();
     }
     let (app, app_url) = (args.app, args.app_url.as_deref());
-    let url = args.url.trim_end_matches('/');
+    let url = &emulator_url(args);
+    let tls = url.starts_with("https://");
     let iss = format!("{url}/realms/{}", args.realm);
     let oidc = format!("{iss}/protocol/openid-connect");
     let (client, backend, default_front, bucket) = match app {
@@ -64,8 +65,9 @@ LOGOUT_REDIRECT_URL={front}
 # name (in Docs' Development configuration it replaces the built-in localhost list).
 DJANGO_CSRF_TRUSTED_ORIGINS={front},http://{backend}
 OIDC_TIMEOUT=3
-OIDC_VERIFY_SSL=False
-"
+OIDC_VERIFY_SSL={verify}
+",
+        verify = if tls { "True" } else { "False" },
     );
     match app {
         App::Docs => out.push_str(&format!(
@@ -131,6 +133,24 @@ MEDIA_BASE_URL={media}
     if matches!(app, App::Drive) {
         out.push_str(&format!("AWS_S3_DOMAIN_REPLACE={url}\n"));
     }
+    if tls {
+        let ca = ca_file(args);
+        out.push_str(&format!(
+            "
+# --- HTTPS: trust lasuite-emu's local CA (`lasuite-emu ca` shows it; in a container, mount
+# it and pass --ca-file with the path there). Each variable replaces that client's default
+# roots (NODE_EXTRA_CA_CERTS adds to them).
+# requests: mozilla-django-oidc's calls (OIDC_VERIFY_SSL=True), django-lasuite's introspection
+REQUESTS_CA_BUNDLE={ca}
+# Python's ssl module and OpenSSL-based tools
+SSL_CERT_FILE={ca}
+# boto3 / django-storages
+AWS_CA_BUNDLE={ca}
+# Node.js (the Next.js front end, server side)
+NODE_EXTRA_CA_CERTS={ca}
+"
+        ));
+    }
     let declaration: String = app_fixture(args)
         .to_toml()
         .lines()
@@ -154,6 +174,24 @@ MEDIA_BASE_URL={media}
         name = app.name(),
     ));
     out
+}
+
+/// The emulator's URL, `https://` with `--tls`, no trailing slash.
+fn emulator_url(args: &EnvArgs) -> String {
+    let url = args.url.trim_end_matches('/');
+    match url.strip_prefix("http://") {
+        Some(rest) if args.tls => format!("https://{rest}"),
+        _ => url.to_owned(),
+    }
+}
+
+/// The CA file the block names: `--ca-file`, else the data directory's, as an absolute path.
+fn ca_file(args: &EnvArgs) -> String {
+    let path = args
+        .ca_file
+        .clone()
+        .unwrap_or_else(|| crate::tls::Paths::in_data_dir(&args.data).ca);
+    std::path::absolute(&path).unwrap_or(path).display().to_string()
 }
 
 /// Where the browser reaches the emulator's `/media/`: on the front end's host name when both
@@ -193,7 +231,7 @@ fn app_fixture(args: &EnvArgs) -> crate::media_proxy::AppFixture {
         media_auth_url: None,
         bucket: None,
         // The app signs media requests for its AWS_S3_ENDPOINT_URL, this block's URL.
-        s3_endpoint_url: Some(args.url.trim_end_matches('/').to_owned()),
+        s3_endpoint_url: Some(emulator_url(args)),
     }
 }
 
@@ -209,6 +247,9 @@ mod tests {
             realm: "lasuite".into(),
             api_url: None,
             fixture: false,
+            tls: false,
+            ca_file: None,
+            data: ".lasuite-emu".into(),
         }
     }
 
@@ -267,6 +308,9 @@ mod tests {
             realm: "impress".into(),
             api_url: None,
             fixture: false,
+            tls: false,
+            ca_file: None,
+            data: ".lasuite-emu".into(),
         });
         assert!(block.contains("OIDC_OP_AUTHORIZATION_ENDPOINT=http://127.0.0.1:8990/realms/impress/protocol/openid-connect/auth\n"));
         assert!(block.contains("OIDC_OP_URL=http://127.0.0.1:8990/realms/impress\n"));
@@ -306,5 +350,35 @@ mod tests {
         assert!(docs.contains("DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:3000,http://localhost:8071\n"));
         assert!(docs.contains("DRIVE_API_URL=http://127.0.0.1:8990/external_api/v1.0\n"));
         assert!(!docs.contains("DRIVE_API="));
+    }
+
+    #[test]
+    fn tls_blocks_name_https_verify_and_trust_the_ca() {
+        let mut drive = args(App::Drive, "http://localhost:8990", None);
+        drive.tls = true;
+        drive.ca_file = Some("/ca/ca.pem".into());
+        let block = super::env_block(&drive);
+        assert!(
+            block.contains("OIDC_OP_URL=https://localhost:8990/realms/lasuite\n"),
+            "{block}"
+        );
+        assert!(block.contains("AWS_S3_ENDPOINT_URL=https://localhost:8990\n"));
+        assert!(block.contains("OIDC_VERIFY_SSL=True\n"));
+        for name in [
+            "REQUESTS_CA_BUNDLE",
+            "SSL_CERT_FILE",
+            "AWS_CA_BUNDLE",
+            "NODE_EXTRA_CA_CERTS",
+        ] {
+            assert!(block.contains(&format!("{name}=/ca/ca.pem\n")), "{name}");
+        }
+        assert!(block.contains("#   s3_endpoint_url = \"https://localhost:8990\"\n"));
+        // An https --url implies it; the default CA file is the data directory's.
+        let docs = env_block(App::Docs, "https://127.0.0.1:8990", None);
+        assert!(docs.contains("OIDC_VERIFY_SSL=True\n"));
+        assert!(docs.contains("/.lasuite-emu/tls/ca.pem\n"));
+        let plain = env_block(App::Docs, "http://127.0.0.1:8990", None);
+        assert!(plain.contains("OIDC_VERIFY_SSL=False\n"));
+        assert!(!plain.contains("CA_BUNDLE"));
     }
 }

@@ -180,7 +180,7 @@ fn thumbprint(canonical_jwk: &str) -> String {
 
 /// Writes a private key readable by its owner only, via a temp file and a rename so that a
 /// crash never leaves half a key behind.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("creating key file", e))?;

@@ -50,6 +50,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod ca;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -67,6 +68,7 @@ pub mod media_proxy;
 pub mod oidc;
 pub mod s3;
 pub mod server;
+pub mod tls;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -118,6 +120,33 @@ impl EmulatorBuilder {
             self.listen_set = true;
         }
         self.config.listen.push(addr);
+        self
+    }
+
+    /// Serve HTTPS on the listen addresses, with a certificate from the local CA in the data
+    /// directory (a fresh CA per run when ephemeral): see [`RunningEmulator::ca_path`].
+    #[must_use]
+    pub fn tls(mut self, on: bool) -> Self {
+        self.config.tls = on;
+        self
+    }
+
+    /// Another name the certificate holds (besides localhost, 127.0.0.1, ::1 and the public
+    /// URL's host).
+    #[must_use]
+    pub fn tls_name(mut self, name: &str) -> Self {
+        match tls::check_name(name) {
+            Ok(()) => self.config.tls_names.push(name.to_ascii_lowercase()),
+            Err(message) => self.fixture_error = Some(Error::Config(message)),
+        }
+        self
+    }
+
+    /// Also serve plain HTTP on `addr` (with [`EmulatorBuilder::tls`], the listen addresses
+    /// speak HTTPS and this one does not).
+    #[must_use]
+    pub fn listen_http(mut self, addr: SocketAddr) -> Self {
+        self.config.listen_http.push(addr);
         self
     }
 
@@ -238,6 +267,11 @@ impl RunningEmulator {
 
     pub fn local_addrs(&self) -> &[SocketAddr] {
         self.inner.local_addrs()
+    }
+
+    /// The local CA certificate (PEM) a client must trust, when serving HTTPS.
+    pub fn ca_path(&self) -> Option<&std::path::Path> {
+        self.inner.ca_path()
     }
 
     /// The state directory (a temporary one unless `data_dir` was set).

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
             print!("{}", lasuite_emu::envblock::env_block(&args));
             Ok(())
         }
+        Some(Command::Ca(args)) => lasuite_emu::ca::run(&args),
         Some(Command::Demo {
             url,
             user,
@@ -82,8 +83,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         // Printed before Ready: a harness that waits for Ready has the key by then.
         println!("Admin key for /_emu (Authorization: Bearer ...): {key}");
     }
+    let ca = running
+        .ca_path()
+        .map(|path| format!("; CA: {}", path.display()))
+        .unwrap_or_default();
     println!(
-        "Ready. lasuite-emu {} serving {} (listening on {}; data: {storage})",
+        "Ready. lasuite-emu {} serving {} (listening on {}; data: {storage}{ca})",
         env!("CARGO_PKG_VERSION"),
         running.url(),
         listening.join(", ")

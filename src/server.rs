@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use crate::app::{App, AppState};
 use crate::clock::Clock;
-use crate::config::{Config, Storage, default_public_url};
+use crate::config::{Config, Storage, default_public_url_for};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::keys::Keys;
@@ -35,6 +35,8 @@ pub struct Running {
     app: AppState,
     addrs: Vec<SocketAddr>,
     data_dir: PathBuf,
+    /// The local CA's certificate, with `--tls`.
+    ca_path: Option<PathBuf>,
     shutdown: watch::Sender<bool>,
     /// Listener tasks (each returns how many connections the shutdown deadline cut) and the
     /// fixture watcher.
@@ -56,6 +58,11 @@ impl Running {
 
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
+    }
+
+    /// The local CA's certificate (PEM) that clients must trust, when serving HTTPS.
+    pub fn ca_path(&self) -> Option<&std::path::Path> {
+        self.ca_path.as_deref()
     }
 
     pub fn app(&self) -> &AppState {
@@ -89,22 +96,30 @@ impl Drop for Running {
 
 /// Starts an emulator as configured and returns once it is serving.
 pub async fn start(config: Config) -> Result<Running> {
-    let mut listeners = Vec::with_capacity(config.listen.len());
-    for addr in &config.listen {
+    let mut listeners = Vec::with_capacity(config.listen.len() + config.listen_http.len());
+    let flagged = config
+        .listen
+        .iter()
+        .map(|a| (a, config.tls, "--listen"))
+        .chain(config.listen_http.iter().map(|a| (a, false, "--listen-http")));
+    for (addr, tls, flag) in flagged {
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| Error::io(format!("binding {addr} (--listen)"), e))?;
-        listeners.push(listener);
+            .map_err(|e| bind_error(*addr, flag, e))?;
+        listeners.push((listener, tls));
     }
     let addrs = listeners
         .iter()
-        .map(TcpListener::local_addr)
+        .map(|(l, _)| l.local_addr())
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(|e| Error::io("reading the bound address", e))?;
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| default_public_url(addrs[0]));
+        .unwrap_or_else(|| default_public_url_for(addrs[0], config.tls));
+    if config.tls && public_url.starts_with("http:") {
+        tracing::warn!(%public_url, "--tls with an http:// --public-url: URLs handed out name plain HTTP");
+    }
     // The control plane can reset or read everything: beyond loopback it needs a key.
     let admin_key = config.admin_key.clone().or_else(|| {
         addrs
@@ -117,16 +132,25 @@ pub async fn start(config: Config) -> Result<Running> {
     // Opening SQLite, reading keys and applying fixtures are blocking work.
     let prepared =
         tokio::task::spawn_blocking(move || prepare_state(config, public_url, admin_key)).await??;
-    let (app, data_dir, tempdir, ready_file) = prepared;
+    let (app, data_dir, tempdir, ready_file, tls) = prepared;
 
     let router = router(Arc::clone(&app));
     let (shutdown, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
-    for listener in listeners {
+    let https = tls.as_ref().map(|tls| crate::conn::Transport::Https {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::clone(&tls.server_config)),
+        https_url: app.public_url.clone(),
+    });
+    for (listener, speaks_tls) in listeners {
+        let transport = match (&https, speaks_tls) {
+            (Some(https), true) => https.clone(),
+            _ => crate::conn::Transport::Http,
+        };
         tasks.spawn(crate::conn::serve(
             listener,
             router.clone(),
             timeouts,
+            transport,
             stopped.clone(),
         ));
     }
@@ -138,21 +162,42 @@ pub async fn start(config: Config) -> Result<Running> {
             0
         });
     }
+    let ca_path = tls.map(|tls| tls.ca_path);
     if let Some(path) = ready_file {
-        let body = json!({"url": app.public_url, "pid": std::process::id()}).to_string();
-        write_ready_file(&path, &body).await?;
+        let mut body = json!({"url": app.public_url, "pid": std::process::id()});
+        if let Some(ca) = &ca_path {
+            body["ca"] = ca.display().to_string().into();
+        }
+        write_ready_file(&path, &body.to_string()).await?;
     }
     Ok(Running {
         app,
         addrs,
         data_dir,
+        ca_path,
         shutdown,
         tasks,
         _tempdir: tempdir,
     })
 }
 
-type Prepared = (AppState, PathBuf, Option<tempfile::TempDir>, Option<PathBuf>);
+/// One line that says which address is taken and which flag chose it.
+fn bind_error(addr: SocketAddr, flag: &str, error: std::io::Error) -> Error {
+    let reason = if error.kind() == std::io::ErrorKind::AddrInUse {
+        "address already in use (another lasuite-emu?); pick another port".to_owned()
+    } else {
+        error.to_string()
+    };
+    Error::Config(format!("cannot listen on {addr} ({flag}): {reason}"))
+}
+
+type Prepared = (
+    AppState,
+    PathBuf,
+    Option<tempfile::TempDir>,
+    Option<PathBuf>,
+    Option<crate::tls::Tls>,
+);
 
 fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) -> Result<Prepared> {
     let (data_dir, tempdir, keys) = match &config.storage {
@@ -172,6 +217,14 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
                 Keys::insecure_test_keys()?,
             )
         }
+    };
+    let tls = if config.tls {
+        let names = crate::tls::names_for(&public_url, &config.tls_names);
+        let paths = crate::tls::Paths::in_data_dir(&data_dir);
+        // Certificates are checked by clients against the real time, not the emulator's clock.
+        Some(crate::tls::load_or_issue(&paths, &names, Clock::system().now())?)
+    } else {
+        None
     };
     let durable = matches!(config.storage, Storage::Dir(_));
     let db = Db::open(&data_dir.join("state.db"), durable)?;
@@ -205,7 +258,7 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         faults: Default::default(),
         token_cache: Default::default(),
     });
-    Ok((app, data_dir, tempdir, config.ready_file))
+    Ok((app, data_dir, tempdir, config.ready_file, tls))
 }
 
 /// Opens the object store: bodies under `blobs/`, orphans of an interrupted write swept.

@@ -48,6 +48,7 @@ export async function startEmulator({ port = 0, fixtures = [], logName = 'emulat
   const logFd = fs.openSync(logFile, 'w');
   const args = ['serve', '--listen', `${host}:${port}`, '--ephemeral', '--ready-file', readyFile, ...extraArgs];
   for (const fixture of fixtures) args.push('--fixtures', fixture);
+  args.push(...extraArgs);
   const proc = spawn(EMU_BIN, args, {
     stdio: ['ignore', logFd, logFd],
   });
@@ -87,7 +88,7 @@ export async function startEmulator({ port = 0, fixtures = [], logName = 'emulat
       `emulator not ready within ${READY_TIMEOUT_MS} ms (exit: ${JSON.stringify(exited)}); log tail:\n${log}`,
     );
   }
-  return { url: ready.url.replace(/\/$/, ''), pid: ready.pid, proc, logFile, stop };
+  return { url: ready.url.replace(/\/$/, ''), pid: ready.pid, ca: ready.ca, proc, logFile, stop };
 }
 
 /**
@@ -211,13 +212,14 @@ export async function mediaFixtures() {
  * callbackPort: the port of startCallbackServer(), which localhost:8071 is mapped to (none
  * when the test has real apps to come back to).
  */
-export async function launchBrowser(callbackPort) {
+export async function launchBrowser(callbackPort, { env } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    ...(env ? { env } : {}),
     timeout: 30_000,
     args: [
       '--headless',

@@ -17,6 +17,16 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# tls.test.mjs puts the emulator's CA in an NSS database (what Chromium trusts) with certutil.
+if ! command -v certutil >/dev/null; then
+    echo "== installing Debian's libnss3-tools (certutil)"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >/dev/null
+    $SUDO apt-get install -y -qq libnss3-tools >/dev/null
+fi
+
 # The stand-in Django apps of apps.test.mjs run in the real-client suite's virtualenv.
 ../clients/venv.sh
 

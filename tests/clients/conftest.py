@@ -162,7 +162,7 @@ def _tail(path: Path, n: int = 4000) -> str:
 
 class EmulatorProcess:
     def __init__(self, workdir: Path, fixtures: Path | list[Path] | None = None,
-                 port: int = 0):
+                 port: int = 0, tls: bool = False):
         self.workdir = workdir
         self.binary = emulator_binary()
         self.ready_file = workdir / "ready.json"
@@ -176,6 +176,9 @@ class EmulatorProcess:
         ]
         for fixture in [fixtures] if isinstance(fixtures, Path) else fixtures or []:
             self.cmd += ["--fixtures", str(fixture)]
+        self.tls = tls
+        if tls:
+            self.cmd.append("--tls")
         self.proc: subprocess.Popen | None = None
 
     def logs(self) -> str:
@@ -222,13 +225,18 @@ class EmulatorProcess:
                 time.sleep(0.05)
         assert isinstance(info, dict), f"ready file is not a JSON object: {info!r}"
         url = info.get("url")
-        assert isinstance(url, str) and re.fullmatch(r"http://127\.0\.0\.1:\d+", url), (
-            f"ready file 'url' must be http://127.0.0.1:PORT, got {info!r}"
+        scheme = "https" if self.tls else "http"
+        assert isinstance(url, str) and re.fullmatch(scheme + r"://127\.0\.0\.1:\d+", url), (
+            f"ready file 'url' must be {scheme}://127.0.0.1:PORT, got {info!r}"
         )
+        if self.tls:
+            # serve --tls names its CA in the ready file; the tests trust nothing else
+            assert Path(info.get("ca", "")).is_file(), f"ready file names no CA file: {info!r}"
         assert info.get("pid") == self.proc.pid, (
             f"ready file 'pid' {info.get('pid')!r} is not the process id {self.proc.pid}"
         )
-        return Emulator(url=url, pid=self.proc.pid, log_dir=str(self.workdir))
+        return Emulator(url=url, pid=self.proc.pid, log_dir=str(self.workdir),
+                        ca=info.get("ca", ""))
 
     def stop(self):
         if self.proc is None or self.proc.poll() is not None:
@@ -246,9 +254,10 @@ class EmulatorProcess:
         assert rc == 0, f"emulator exited with status {rc} after SIGTERM\n" + self.logs()
 
 
-def _serve(workdir: Path, fixtures: Path | list[Path] | None = None, port: int = 0):
+def _serve(workdir: Path, fixtures: Path | list[Path] | None = None, port: int = 0,
+           tls: bool = False):
     """Yields a started emulator process (for a session fixture), stopped afterwards."""
-    proc = EmulatorProcess(workdir, fixtures=fixtures, port=port)
+    proc = EmulatorProcess(workdir, fixtures=fixtures, port=port, tls=tls)
     emu = proc.start()
     try:
         yield emu
@@ -261,6 +270,13 @@ def emulator(tmp_path_factory) -> Emulator:
     """The emulator with its default fixture (realm lasuite, clients docs/drive/impress/find,
     users alice/bob)."""
     yield from _serve(tmp_path_factory.mktemp("emu-default"))
+
+
+@pytest.fixture(scope="session")
+def emulator_tls(tmp_path_factory) -> Emulator:
+    """``serve --tls``: the default fixture over HTTPS, its CA (``Emulator.ca``) made for this
+    run; test_tls.py trusts that CA alone, with verification on."""
+    yield from _serve(tmp_path_factory.mktemp("emu-tls"), tls=True)
 
 
 @pytest.fixture(scope="session")

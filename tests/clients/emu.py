@@ -59,6 +59,7 @@ class Emulator:
     url: str
     pid: int
     log_dir: str = ""
+    ca: str = ""  # the CA file of serve --tls
 
     def realm_url(self, realm: str = REALM) -> str:
         return f"{self.url}/realms/{realm}"

@@ -33,4 +33,5 @@ mod s3util;
 mod server;
 mod shutdown;
 mod sigv4;
+mod tls;
 mod util;

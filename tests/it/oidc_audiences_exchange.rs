@@ -91,6 +91,8 @@ async fn audience_mappers_and_full_scope_decide_aud() {
 #[tokio::test]
 async fn lifetimes_are_the_dev_realms_with_client_overrides() {
     let emu = start().await;
+    // A still clock: a second boundary between minting and checking must not shorten the life.
+    emu.clock().freeze_at(emu.clock().now());
     let issued = emu.mint_token("docs", "alice").await.unwrap();
     assert_eq!(
         issued.expires_in, 300,
