@@ -68,6 +68,21 @@ impl DriveError {
         error
     }
 
+    /// A DRF `APIException` a view raises itself: 500 with its detail, code `error`.
+    pub fn api_exception(detail: impl Into<String>) -> Self {
+        Self::one(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error", detail)
+    }
+
+    /// DRF's 405 for a method the route does not map.
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::one(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "client_error",
+            "method_not_allowed",
+            format!("Method \"{method}\" not allowed."),
+        )
+    }
+
     pub fn not_authenticated() -> Self {
         Self::one(
             StatusCode::UNAUTHORIZED,
