@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod drive_changes;
 mod drive_conformance;
+mod drive_docs_poc;
 mod drive_gating;
 mod drive_items;
 mod drive_media;
