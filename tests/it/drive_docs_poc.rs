@@ -127,7 +127,14 @@ async fn drive_docs_poc_the_calls_of_docs_drive_client() {
     assert_eq!(tree["children"][0]["children"], json!([]));
     // list_root_docs: a plain folder is not a document.
     driveutil::folder(&emu, &driveutil::token(&emu, "alice").await, None, "Folder").await;
-    let (status, list) = internal(&emu, "GET", "/items/?external_app=docs&type=file", &as_alice, None).await;
+    let (status, list) = internal(
+        &emu,
+        "GET",
+        "/items/?external_app=docs&type=file",
+        &as_alice,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["count"], 1);
     assert_eq!(list["results"][0]["id"], json!(id));
@@ -172,7 +179,10 @@ async fn drive_docs_poc_refusals() {
         (status, body),
         (
             403,
-            error("not_authenticated", "Authentication credentials were not provided.")
+            error(
+                "not_authenticated",
+                "Authentication credentials were not provided."
+            )
         )
     );
     // A wrong token falls through to mozilla-django-oidc, whose userinfo refuses it.
@@ -193,7 +203,10 @@ async fn drive_docs_poc_refusals() {
         &emu,
         "GET",
         "/items/",
-        &[("Authorization", &format!("bearer {SECRET}")), ("X-User-Sub", &sub)],
+        &[
+            ("Authorization", &format!("bearer {SECRET}")),
+            ("X-User-Sub", &sub),
+        ],
         None,
     )
     .await;
@@ -216,10 +229,16 @@ async fn drive_docs_poc_refusals() {
         )
     );
     // Bob has not reached Drive yet: unknown too, as upstream.
-    let bob = [("Authorization", auth.as_str()), ("X-User-Email", "bob@example.com")];
+    let bob = [
+        ("Authorization", auth.as_str()),
+        ("X-User-Email", "bob@example.com"),
+    ];
     assert_eq!(internal(&emu, "GET", "/items/", &bob, None).await.0, 403);
     // The email alone finds Alice, case-insensitively.
-    let by_email = [("Authorization", auth.as_str()), ("X-User-Email", "ALICE@example.com")];
+    let by_email = [
+        ("Authorization", auth.as_str()),
+        ("X-User-Email", "ALICE@example.com"),
+    ];
     assert_eq!(internal(&emu, "GET", "/items/", &by_email, None).await.0, 200);
     // A pointer needs a title.
     let (status, body) = internal(
@@ -232,20 +251,16 @@ async fn drive_docs_poc_refusals() {
     .await;
     assert_eq!(
         (status, body),
-        (400, driveutil::invalid("title", "invalid", "This field is required."))
+        (
+            400,
+            driveutil::invalid("title", "invalid", "This field is required.")
+        )
     );
-    // Someone else's document is not found.
+    // Someone else's item: no ability to retrieve it.
     let token = driveutil::token(&emu, "bob").await;
     let bobs = driveutil::folder(&emu, &token, None, "Bob's").await;
-    let (status, _) = internal(
-        &emu,
-        "GET",
-        &format!("/items/{bobs}/"),
-        &by_email,
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
+    let (status, _) = internal(&emu, "GET", &format!("/items/{bobs}/"), &by_email, None).await;
+    assert_eq!(status, 403);
     // An unmapped method.
     assert_eq!(internal(&emu, "PUT", "/items/", &by_email, None).await.0, 405);
 }
@@ -307,7 +322,10 @@ async fn drive_docs_poc_lifecycle_callbacks_reach_docs() {
         driveutil::call(&emu, "POST", &format!("/items/{id}/restore/"), Some(&token), None).await;
     assert_eq!(status, 200);
     let (path, _, body) = seen.recv().await.unwrap();
-    assert_eq!((path.as_str(), body), ("/api/v1.0/documents/s2s-restore/", ids.clone()));
+    assert_eq!(
+        (path.as_str(), body),
+        ("/api/v1.0/documents/s2s-restore/", ids.clone())
+    );
     driveutil::call(&emu, "DELETE", &format!("/items/{id}/"), Some(&token), None).await;
     assert_eq!(seen.recv().await.unwrap().0, "/api/v1.0/documents/s2s-delete/");
     let (status, _, _) = driveutil::call(
@@ -322,7 +340,10 @@ async fn drive_docs_poc_lifecycle_callbacks_reach_docs() {
     // The view's purge notification, then the purge task's backstop.
     for _ in 0..2 {
         let (path, _, body) = seen.recv().await.unwrap();
-        assert_eq!((path.as_str(), body), ("/api/v1.0/documents/s2s-purge/", ids.clone()));
+        assert_eq!(
+            (path.as_str(), body),
+            ("/api/v1.0/documents/s2s-purge/", ids.clone())
+        );
     }
 }
 

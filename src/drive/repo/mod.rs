@@ -198,7 +198,7 @@ pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<Ite
 /// `numchild` and `numchild_folder` (§6.3): live direct children, pending ones included. Files
 /// have none; a folder keeps its counts (migration 0007's triggers), so this is one row lookup.
 pub fn child_counts(conn: &Connection, item: &Item) -> Result<(i64, i64)> {
-    if !item.is_folder {
+    if !item.is_folder && item.external_app().is_none() {
         return Ok((0, 0));
     }
     let mut stmt =
