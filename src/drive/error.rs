@@ -181,12 +181,14 @@ impl From<crate::Error> for DriveError {
     #[track_caller]
     fn from(error: crate::Error) -> Self {
         tracing::error!(%error, location = %std::panic::Location::caller(), "Drive API internal error");
+        // The body hides the cause, as upstream's does; the journal records it.
         Self::one(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "error",
             "Server Error (500)",
         )
+        .because(format!("internal error: {error}"))
     }
 }
 

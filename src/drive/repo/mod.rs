@@ -123,6 +123,23 @@ pub fn update_preferences(
 const ITEM_COLUMNS: &str = "i.id, i.path, i.depth, i.parent_id, i.title, i.type, i.link_reach, i.link_role,
      i.deleted_at, i.ancestors_deleted_at, i.filename, i.upload_state, i.mimetype, i.main_workspace,
      i.size, i.description, i.created_at, i.updated_at, u.id, u.full_name, u.short_name, i.metadata";
+/// How many columns `ITEM_COLUMNS` selects: a query adding its own reads them from this index
+/// on (counted from the list itself, so a new item column cannot shift them unnoticed).
+const ITEM_COLUMN_COUNT: usize = column_count(ITEM_COLUMNS);
+
+/// The columns of a plain, comma-separated select list.
+const fn column_count(list: &str) -> usize {
+    let bytes = list.as_bytes();
+    let mut count = 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
 const ITEM_FROM: &str = "drive_items i LEFT JOIN drive_users u ON u.id = i.creator_id";
 
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Item> {
@@ -528,7 +545,7 @@ pub fn list_candidates(
     ))?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(&args), |row| {
-            Ok((item_from_row(row)?, row.get::<_, bool>(21)?))
+            Ok((item_from_row(row)?, row.get::<_, bool>(ITEM_COLUMN_COUNT)?))
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
