@@ -163,8 +163,17 @@ async fn drive_docs_poc_the_calls_of_docs_drive_client() {
     // delete_item: to the trash; an s2s call sends no callback.
     let (status, _) = internal(&emu, "DELETE", &format!("/items/{id}/"), &as_alice, None).await;
     assert_eq!(status, 204);
-    let (status, _) = internal(&emu, "GET", &format!("/items/{child_id}/"), &as_alice, None).await;
-    assert_eq!(status, 404, "the deletion reaches the sub-document");
+    // The deletion reaches the sub-document: upstream's detail views do not filter deleted
+    // items, and an owner keeps `retrieve` (`can_get or is_owner`), nothing else.
+    let (status, sub) = internal(&emu, "GET", &format!("/items/{child_id}/"), &as_alice, None).await;
+    assert_eq!(status, 200, "{sub}");
+    assert_eq!(sub["deleted_at"], Value::Null);
+    assert_eq!(
+        (sub["abilities"]["update"].clone(), sub["abilities"]["destroy"].clone()),
+        (json!(false), json!(false))
+    );
+    let (status, list) = internal(&emu, "GET", "/items/?external_app=docs&type=file", &as_alice, None).await;
+    assert_eq!((status, list["count"].clone()), (200, json!(0)));
     assert!(seen.try_recv().is_err(), "server-to-server calls skip the hooks");
 }
 
