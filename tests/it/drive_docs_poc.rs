@@ -175,6 +175,28 @@ async fn drive_docs_poc_the_calls_of_docs_drive_client() {
     let (status, list) = internal(&emu, "GET", "/items/?external_app=docs&type=file", &as_alice, None).await;
     assert_eq!((status, list["count"].clone()), (200, json!(0)));
     assert!(seen.try_recv().is_err(), "server-to-server calls skip the hooks");
+    // The journal files the internal API under Drive, with the acting user.
+    let journal: Value = client()
+        .get(format!("{}/_emu/journal", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = journal.as_array().or_else(|| journal["entries"].as_array()).unwrap();
+    let internal_calls: Vec<_> = entries
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().starts_with("/api/v1.0/"))
+        .collect();
+    assert!(!internal_calls.is_empty());
+    for entry in internal_calls {
+        assert_eq!(
+            (&entry["service"], &entry["user"]),
+            (&json!("drive"), &json!("alice@example.com")),
+            "{entry}"
+        );
+    }
 }
 
 #[tokio::test]
