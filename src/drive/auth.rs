@@ -217,56 +217,6 @@ async fn resolve_user(
     user.ok_or_else(missing)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_audience_is_pythons_str_of_the_claim() {
-        use serde_json::json;
-        assert_eq!(super::python_str(&json!("drive")).as_deref(), Some("drive"));
-        assert_eq!(
-            super::python_str(&json!(["account", "drive"])).as_deref(),
-            Some("['account', 'drive']")
-        );
-        assert_eq!(super::python_str(&json!("")), None);
-        assert_eq!(super::python_str(&json!([])), None);
-        assert_eq!(super::python_str(&json!(null)), None);
-    }
-
-    use super::*;
-
-    fn with(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, value.parse().unwrap());
-        headers
-    }
-
-    #[test]
-    fn bearer_parsing_follows_upstream() {
-        assert_eq!(bearer(&HeaderMap::new()).unwrap(), None);
-        assert_eq!(
-            bearer(&with("Basic abc")).unwrap(),
-            None,
-            "another scheme is no credentials"
-        );
-        assert_eq!(bearer(&with("bearer a.b.c")).unwrap().as_deref(), Some("a.b.c"));
-        assert!(
-            bearer(&with("Bearer")).unwrap_err().errors[0]
-                .1
-                .contains("No credentials provided")
-        );
-        assert!(
-            bearer(&with("Bearer a b")).unwrap_err().errors[0]
-                .1
-                .contains("should not contain spaces")
-        );
-        // base64("some_token") is decoded, as upstream's tests send it.
-        assert_eq!(
-            bearer(&with("Bearer c29tZV90b2tlbg==")).unwrap().as_deref(),
-            Some("some_token")
-        );
-    }
-}
-
 /// Drive PR #790's `ServerToServerUserAuthentication`, first of the internal API's
 /// authentication classes: `Authorization` split on single spaces must be exactly
 /// `Bearer <token>` with a token of `SERVER_TO_SERVER_API_TOKENS` (else None: the next class
@@ -349,5 +299,55 @@ pub fn oidc_bearer(headers: &HeaderMap) -> Result<Option<String>, DriveError> {
         _ => Err(DriveError::authentication_failed(
             "Invalid Authorization header. Credentials string should not contain spaces.",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_audience_is_pythons_str_of_the_claim() {
+        use serde_json::json;
+        assert_eq!(super::python_str(&json!("drive")).as_deref(), Some("drive"));
+        assert_eq!(
+            super::python_str(&json!(["account", "drive"])).as_deref(),
+            Some("['account', 'drive']")
+        );
+        assert_eq!(super::python_str(&json!("")), None);
+        assert_eq!(super::python_str(&json!([])), None);
+        assert_eq!(super::python_str(&json!(null)), None);
+    }
+
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn bearer_parsing_follows_upstream() {
+        assert_eq!(bearer(&HeaderMap::new()).unwrap(), None);
+        assert_eq!(
+            bearer(&with("Basic abc")).unwrap(),
+            None,
+            "another scheme is no credentials"
+        );
+        assert_eq!(bearer(&with("bearer a.b.c")).unwrap().as_deref(), Some("a.b.c"));
+        assert!(
+            bearer(&with("Bearer")).unwrap_err().errors[0]
+                .1
+                .contains("No credentials provided")
+        );
+        assert!(
+            bearer(&with("Bearer a b")).unwrap_err().errors[0]
+                .1
+                .contains("should not contain spaces")
+        );
+        // base64("some_token") is decoded, as upstream's tests send it.
+        assert_eq!(
+            bearer(&with("Bearer c29tZV90b2tlbg==")).unwrap().as_deref(),
+            Some("some_token")
+        );
     }
 }
