@@ -169,10 +169,20 @@ async fn drive_docs_poc_the_calls_of_docs_drive_client() {
     assert_eq!(status, 200, "{sub}");
     assert_eq!(sub["deleted_at"], Value::Null);
     assert_eq!(
-        (sub["abilities"]["update"].clone(), sub["abilities"]["destroy"].clone()),
+        (
+            sub["abilities"]["update"].clone(),
+            sub["abilities"]["destroy"].clone()
+        ),
         (json!(false), json!(false))
     );
-    let (status, list) = internal(&emu, "GET", "/items/?external_app=docs&type=file", &as_alice, None).await;
+    let (status, list) = internal(
+        &emu,
+        "GET",
+        "/items/?external_app=docs&type=file",
+        &as_alice,
+        None,
+    )
+    .await;
     assert_eq!((status, list["count"].clone()), (200, json!(0)));
     assert!(seen.try_recv().is_err(), "server-to-server calls skip the hooks");
     // The journal files the internal API under Drive, with the acting user.
@@ -184,7 +194,10 @@ async fn drive_docs_poc_the_calls_of_docs_drive_client() {
         .json()
         .await
         .unwrap();
-    let entries = journal.as_array().or_else(|| journal["entries"].as_array()).unwrap();
+    let entries = journal
+        .as_array()
+        .or_else(|| journal["entries"].as_array())
+        .unwrap();
     let internal_calls: Vec<_> = entries
         .iter()
         .filter(|e| e["path"].as_str().unwrap().starts_with("/api/v1.0/"))
