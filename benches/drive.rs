@@ -50,6 +50,7 @@ async fn fill(
                     quota_excluded: false,
                     creator_id: creator.clone(),
                     now,
+                    metadata: serde_json::json!({}),
                 };
                 repo::insert_item(tx, &new)?;
                 if per_subfolder > 0 && under.is_none() {

@@ -151,6 +151,7 @@ NODE_EXTRA_CA_CERTS={ca}
 "
         ));
     }
+    out.push_str(&docs_poc_block(app, url));
     let declaration: String = app_fixture(args)
         .to_toml()
         .lines()
@@ -196,6 +197,35 @@ fn ca_file(args: &EnvArgs) -> String {
 
 /// Where the browser reaches the emulator's `/media/`: on the front end's host name when both
 /// are on this machine (so the app's session cookie goes along), else the emulator's URL.
+/// The Docs x Drive proof of concept (Docs PR #2548, Drive PR #790): Docs' two variables,
+/// and the emulator's `[drive]` lines that match them (fixtures/docs-poc.toml).
+fn docs_poc_block(app: App, url: &str) -> String {
+    match app {
+        App::Docs => format!(
+            "
+# --- Docs x Drive POC only (Docs branch poc/docsxdrive, PR #2548): Docs calls Drive's
+# internal API server-to-server as the user. Start the emulator with
+# --fixtures fixtures/docs-poc.toml; released Docs ignores these.
+DRIVE_API_BASE_URL={url}/api/v1.0
+DRIVE_SERVER_TO_SERVER_TOKEN=docs-drive-poc-secret
+# and add the token to Docs' own: DJANGO_SERVER_TO_SERVER_API_TOKENS=server-api-token,docs-drive-poc-secret
+"
+        ),
+        App::Drive => "
+# --- Docs x Drive POC only (Drive PR #790): the emulator's Drive takes these as fixture lines
+# (fixtures/docs-poc.toml), not env variables:
+#   [drive]
+#   docs_poc = true
+#   server_to_server_api_tokens = [\"docs-drive-poc-secret\"]   # SERVER_TO_SERVER_API_TOKENS
+#   [drive.external_apps.docs]
+#   api_base_url = \"http://localhost:8072/api/v1.0\"           # DOCS_API_BASE_URL
+#   token = \"docs-drive-poc-secret\"                           # DOCS_SERVER_TO_SERVER_TOKEN
+#   frontend_url = \"http://localhost:3001\"                    # FRONTEND_DOCS_URL
+"
+        .to_owned(),
+    }
+}
+
 fn media_base_url(url: &str, front: &str) -> String {
     let (Ok(emulator), Ok(front)) = (url::Url::parse(url), url::Url::parse(front)) else {
         return url.to_owned();

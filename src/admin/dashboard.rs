@@ -202,6 +202,9 @@ pub async fn overview_data(app: &AppState) -> Result<Value, OAuthError> {
             app_url: None,
             realm: "lasuite".into(),
             api_url: None,
+            tls: url.starts_with("https://"),
+            ca_file: None,
+            data: app.data_dir.clone(),
             fixture: false,
         })
     };

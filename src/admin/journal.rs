@@ -233,7 +233,12 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
     }
     let started = Instant::now();
     let method = req.method().to_string();
-    let service = service_of(&path);
+    // Drive PR #790's internal API shares S3's path space only while `[drive] docs_poc` is on.
+    let service = if path.starts_with(crate::drive::INTERNAL_PREFIX) && app.drive().docs_poc {
+        "drive"
+    } else {
+        service_of(&path)
+    };
     let request_headers = masked_headers(req.headers());
     let (req, mut client, mut user) = identify(req, service).await;
     let response = next.run(req).await;

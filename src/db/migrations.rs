@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     ),
     include_str!("migrations/0008_s3_milliseconds.sql"),
     include_str!("migrations/0009_oidc_client_tokens.sql"),
+    include_str!("migrations/0010_drive_item_metadata.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -102,6 +102,8 @@ pub fn item_abilities(item: &Item, context: &ItemContext) -> Value {
     };
     let is_file = !item.is_folder;
     let ready = item.upload_state.as_deref() == Some("ready");
+    // A pointer to another app's resource (PR #790) has no body: no file-only feature.
+    let local = item.external_app().is_none();
     json!({
         "accesses_manage": can_manage,
         "accesses_view": has_access_role,
@@ -111,8 +113,8 @@ pub fn item_abilities(item: &Item, context: &ItemContext) -> Value {
         // No ONLYOFFICE conversion secret is configured in the emulator.
         "convert": false,
         "destroy": can_hard_delete && !deleted,
-        "download": can_get,
-        "duplicate": can_get && is_file && ready,
+        "download": can_get && local,
+        "duplicate": can_get && is_file && ready && local,
         "export": can_get && item.is_folder,
         "favorite": can_get,
         "hard_delete": can_hard_delete,
@@ -130,8 +132,8 @@ pub fn item_abilities(item: &Item, context: &ItemContext) -> Value {
         "retrieve": can_get || owner,
         "tree": can_get,
         "update": can_update,
-        "upload_ended": can_update,
-        "wopi": can_get,
+        "upload_ended": can_update && local,
+        "wopi": can_get && local,
     })
 }
 

@@ -828,6 +828,7 @@ mod tests {
             mimetype: None,
             main_workspace: false,
             size: None,
+            metadata: serde_json::json!({}),
             description: None,
             created_at: 0,
             updated_at: 0,

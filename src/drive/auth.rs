@@ -18,6 +18,9 @@ use crate::oidc::tokens;
 pub struct Caller {
     pub user: DriveUser,
     pub audience: String,
+    /// A trusted app impersonating `user` server-to-server (PR #790's `request.auth ==
+    /// "s2s"`): the lifecycle callbacks are skipped and sub-documents stay listed.
+    pub s2s: bool,
 }
 
 /// The token of `Authorization: Bearer <token>` (§2.1): None when there is no bearer header
@@ -127,7 +130,11 @@ pub async fn authenticate(app: &AppState, token: &str) -> Result<Caller, DriveEr
         return Err(DriveError::authentication_failed("User inactive or deleted.")
             .because(format!("the Drive user {sub} is inactive (is_active false)")));
     }
-    Ok(Caller { user, audience })
+    Ok(Caller {
+        user,
+        audience,
+        s2s: false,
+    })
 }
 
 /// An introspection refusal of django-lasuite `version`: the unhandled `SuspiciousOperation`
@@ -208,6 +215,91 @@ async fn resolve_user(
         })
         .await?;
     user.ok_or_else(missing)
+}
+
+/// Drive PR #790's `ServerToServerUserAuthentication`, first of the internal API's
+/// authentication classes: `Authorization` split on single spaces must be exactly
+/// `Bearer <token>` with a token of `SERVER_TO_SERVER_API_TOKENS` (else None: the next class
+/// runs). `X-User-Sub` names the acting Drive user, then `X-User-Email` (case-insensitive);
+/// neither header is an anonymous visitor; a user Drive does not know is refused.
+pub async fn server_to_server(app: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, DriveError> {
+    let config = app.drive();
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let parts: Vec<&str> = value.split(' ').collect();
+    let [scheme, token] = parts.as_slice() else {
+        return Ok(None);
+    };
+    if *scheme != "Bearer" || !config.server_to_server_api_tokens.iter().any(|t| t == token) {
+        return Ok(None);
+    }
+    let header_text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let (sub, email) = (header_text("x-user-sub"), header_text("x-user-email"));
+    if sub.is_none() && email.is_none() {
+        return Err(DriveError::not_implemented().because(
+            "a server-to-server call without X-User-Sub or X-User-Email acts for an anonymous visitor \
+             (public links only) upstream; lasuite-emu does not emulate anonymous callers",
+        ));
+    }
+    let (by_sub, by_email) = (sub.clone(), email.clone());
+    let user = app
+        .db
+        .read(move |conn| {
+            if let Some(sub) = &by_sub
+                && let Some(user) = repo::find_by_sub(conn, sub)?
+            {
+                return Ok(Some(user));
+            }
+            match &by_email {
+                Some(email) => repo::find_by_email_iexact(conn, email),
+                None => Ok(None),
+            }
+        })
+        .await?;
+    let Some(user) = user else {
+        return Err(
+            DriveError::authentication_failed("Unknown acting user for server-to-server request.").because(
+                format!(
+                    "no Drive user has sub {sub:?} or email {email:?}: a user exists in Drive once they \
+                     reached it (logged in, or called the external API)"
+                ),
+            ),
+        );
+    };
+    Ok(Some(Caller {
+        user,
+        audience: String::new(),
+        s2s: true,
+    }))
+}
+
+/// mozilla-django-oidc's `get_access_token` (the internal API's second authentication class):
+/// None without a bearer; its own words for a malformed header.
+pub fn oidc_bearer(headers: &HeaderMap) -> Result<Option<String>, DriveError> {
+    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if !words.first().is_some_and(|w| w.eq_ignore_ascii_case("bearer")) {
+        return Ok(None);
+    }
+    match words.len() {
+        1 => Err(DriveError::authentication_failed(
+            "Invalid Authorization header. No credentials provided.",
+        )),
+        2 => Ok(Some(words[1].to_owned())),
+        _ => Err(DriveError::authentication_failed(
+            "Invalid Authorization header. Credentials string should not contain spaces.",
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::abilities;
 use super::auth::Caller;
 use super::body;
 use super::error::DriveError;
+use super::external_apps::{self, Lifecycle};
 use super::files;
 use super::items::{self, BUCKET, Loaded, load, urls};
 use super::model::{Item, ItemContext, Reach, Role};
@@ -161,8 +162,10 @@ fn validate_update(
 /// `DELETE items/{id}/` (§8.5): soft delete, 204.
 pub async fn destroy(app: &AppState, caller: &Caller, id: &str) -> Result<Response, DriveError> {
     let Loaded { item, .. } = load(app, caller, id, "destroy").await?;
+    let pointers = external_apps::pointers(app, caller, &item).await?;
     let now = app.clock.now_micros();
     app.db.write(move |tx| repo::soft_delete(tx, &item, now)).await?;
+    external_apps::notify(app, pointers, Lifecycle::Delete);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -176,8 +179,10 @@ pub async fn hard_delete(app: &AppState, caller: &Caller, id: &str) -> Result<Re
             "To hard delete an item, it must first be soft deleted.",
         ));
     }
+    let pointers = external_apps::pointers(app, caller, &item).await?;
     let now = app.clock.now_micros();
     let keys = app.db.write(move |tx| repo::hard_delete(tx, &item, now)).await?;
+    external_apps::notify(app, pointers, Lifecycle::Purge);
     for key in keys {
         app.s3.store.delete_current(BUCKET, &key).await?;
     }
@@ -194,6 +199,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<Value,
             "This item is not deleted.",
         ));
     }
+    let restored = item.clone();
     app.db
         .write(move |tx| {
             // Under a parent that is still deleted, the item comes back below its tree's root.
@@ -207,6 +213,15 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<Value,
             Ok(())
         })
         .await?;
+    // A restore can move the item below its tree's root: read its path again.
+    let id = restored.id.clone();
+    let restored = app
+        .db
+        .read(move |conn| repo::find_item(conn, &id))
+        .await?
+        .unwrap_or(restored);
+    let pointers = external_apps::pointers(app, caller, &restored).await?;
+    external_apps::notify(app, pointers, Lifecycle::Restore);
     Ok(json!({"detail": "item has been successfully restored."}))
 }
 
@@ -217,7 +232,8 @@ pub async fn trashbin(
     query: &[(String, String)],
     request_path: &str,
 ) -> Result<Value, DriveError> {
-    let filter = items::filters(query)?;
+    let mut filter = items::filters(query)?;
+    items::poc_filters(app, caller, query, &mut filter, true);
     let since = app.clock.now_micros() - TRASHBIN_CUTOFF_MICROS;
     let requested = Page::parse(query);
     let user_id = caller.user.id.clone();

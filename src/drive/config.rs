@@ -38,6 +38,21 @@ pub struct DriveFixture {
     /// Drive's settings class: `"Production"` (the default: `DEBUG` off, plain error pages, the
     /// 500 envelope) or `"Development"` (`DEBUG` on: Django's debug pages).
     pub configuration: Option<String>,
+    /// Model Drive as the Docs x Drive proof of concept changes it (Drive PR #790, branch
+    /// head 81aa0e64): item `metadata` and pointer items (`metadata.external_app`), the
+    /// `external_app` filter, `tree-descendants`, the internal API `/api/v1.0/` for trusted
+    /// apps impersonating users, and the lifecycle callbacks of `external_apps` [default: off,
+    /// Drive 0.21.1].
+    pub docs_poc: Option<bool>,
+    /// PR #790's `SERVER_TO_SERVER_API_TOKENS`: static bearer tokens of trusted apps, which
+    /// name the acting user in `X-User-Sub` / `X-User-Email` (only with `docs_poc`).
+    pub server_to_server_api_tokens: Option<Vec<String>>,
+    /// PR #790's `EXTERNAL_APPS`: per app name, its back-channel (`[drive.external_apps.docs]`
+    /// with `api_base_url` and `token`, upstream's `DOCS_API_BASE_URL` and
+    /// `DOCS_SERVER_TO_SERVER_TOKEN`). A `docs` entry exists whether declared or not, as
+    /// upstream's default does; unconfigured, its calls fail ("Docs integration is not
+    /// configured.").
+    pub external_apps: Option<BTreeMap<String, ExternalAppFixture>>,
     /// Seeded folders (`[[drive.items]]`, see `seed.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<super::seed::ItemSeed>,
@@ -74,6 +89,15 @@ impl DriveFixture {
         }
         if over.configuration.is_some() {
             self.configuration = over.configuration;
+        }
+        if over.docs_poc.is_some() {
+            self.docs_poc = over.docs_poc;
+        }
+        if over.server_to_server_api_tokens.is_some() {
+            self.server_to_server_api_tokens = over.server_to_server_api_tokens;
+        }
+        if over.external_apps.is_some() {
+            self.external_apps = over.external_apps;
         }
         // Seeds add up; a later seed with the same id replaces the earlier one.
         for seed in over.items {
@@ -124,6 +148,13 @@ impl DriveFixture {
                     ));
                 }
             },
+            docs_poc: self.docs_poc.unwrap_or(false),
+            server_to_server_api_tokens: self.server_to_server_api_tokens.clone().unwrap_or_default(),
+            external_apps: {
+                let mut apps = self.external_apps.clone().unwrap_or_default();
+                apps.entry("docs".into()).or_default();
+                apps
+            },
         })
     }
 }
@@ -142,6 +173,23 @@ pub struct DriveConfig {
     pub lasuite: Lasuite,
     /// Drive's `Development` configuration (`DEBUG` on) rather than `Production`.
     pub development: bool,
+    /// Drive PR #790's model (see [`DriveFixture::docs_poc`]).
+    pub docs_poc: bool,
+    pub server_to_server_api_tokens: Vec<String>,
+    pub external_apps: BTreeMap<String, ExternalAppFixture>,
+}
+
+/// One entry of PR #790's `EXTERNAL_APPS`: where the app's server-to-server API is and the
+/// bearer token Drive sends it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAppFixture {
+    /// e.g. `http://localhost:8072/api/v1.0` (`DOCS_API_BASE_URL`); a trailing `/` is dropped.
+    pub api_base_url: Option<String>,
+    /// `DOCS_SERVER_TO_SERVER_TOKEN`.
+    pub token: Option<String>,
+    /// `FRONTEND_DOCS_URL` (upstream only shows it to its frontend).
+    pub frontend_url: Option<String>,
 }
 
 /// The django-lasuite releases whose resource-server authentication the emulator models.
@@ -240,6 +288,8 @@ fn all_actions(resource: &str) -> &'static [&'static str] {
             "media_auth",
             "wopi",
             "download",
+            // PR #790 (`docs_poc`): the route exists only then.
+            "tree_descendants",
         ],
         "item_access" | "item_invitation" => &[
             "list",

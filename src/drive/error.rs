@@ -68,6 +68,21 @@ impl DriveError {
         error
     }
 
+    /// A DRF `APIException` a view raises itself: 500 with its detail, code `error`.
+    pub fn api_exception(detail: impl Into<String>) -> Self {
+        Self::one(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error", detail)
+    }
+
+    /// DRF's 405 for a method the route does not map.
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::one(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "client_error",
+            "method_not_allowed",
+            format!("Method \"{method}\" not allowed."),
+        )
+    }
+
     pub fn not_authenticated() -> Self {
         Self::one(
             StatusCode::UNAUTHORIZED,
@@ -166,12 +181,14 @@ impl From<crate::Error> for DriveError {
     #[track_caller]
     fn from(error: crate::Error) -> Self {
         tracing::error!(%error, location = %std::panic::Location::caller(), "Drive API internal error");
+        // The body hides the cause, as upstream's does; the journal records it.
         Self::one(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "error",
             "Server Error (500)",
         )
+        .because(format!("internal error: {error}"))
     }
 }
 

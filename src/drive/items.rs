@@ -35,6 +35,8 @@ pub struct CreateRequest {
     pub description: Option<String>,
     /// `odt`, `ods` or `odp`: the file is created from an empty document, already ready.
     pub template: Option<String>,
+    /// `metadata` (Drive PR #790, `[drive] docs_poc`); `{}` otherwise.
+    pub metadata: Value,
 }
 
 type FieldError = (String, String, Option<String>);
@@ -69,6 +71,68 @@ fn char_field(
 /// rules. Omitting `type` passes the field checks (the field is not required) and crashes
 /// upstream's `validate()` on `attrs["type"]`: an unhandled `KeyError`, 500 as upstream.
 pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, DriveError> {
+    validate_create_as(body, false)
+}
+
+/// [`validate_create`] as Drive PR #790 extends it when `docs_poc`: a `metadata` JSON field
+/// (anything JSON), and a file whose `metadata.external_app` is truthy is a pointer: it needs
+/// a title and no filename.
+pub fn validate_create_as(body: &Map<String, Value>, docs_poc: bool) -> Result<CreateRequest, DriveError> {
+    let metadata = match body.get("metadata") {
+        Some(value) if docs_poc => value.clone(),
+        _ => Value::Object(Map::new()),
+    };
+    let mut request = validate_fields(body, docs_poc)?;
+    let external = match &metadata {
+        Value::Object(_) => super::model::external_app(&metadata).is_some(),
+        // `(attrs.get("metadata") or {}).get("external_app")`: a falsy value is `{}`, any
+        // other non-dict has no `.get`.
+        Value::Null | Value::Bool(false) => false,
+        Value::String(t) if t.is_empty() => false,
+        Value::Array(a) if a.is_empty() => false,
+        Value::Number(n) if n.as_f64() == Some(0.0) => false,
+        other => {
+            let kind = match other {
+                Value::Array(_) => "list",
+                Value::String(_) => "str",
+                Value::Bool(_) => "bool",
+                Value::Number(n) if n.is_f64() => "float",
+                _ => "int",
+            };
+            return Err(DriveError::unhandled(
+                "AttributeError",
+                format!("'{kind}' object has no attribute 'get'"),
+                "metadata is not a JSON object: PR #790's validate() calls .get on it (AttributeError, 500)",
+            ));
+        }
+    };
+    if external && !request.is_folder && body.contains_key("type") {
+        let title = match body.get("title") {
+            Some(Value::String(t)) => Some(t.trim().to_owned()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let Some(title) = title else {
+            return Err(DriveError::invalid("title", "invalid", "This field is required."));
+        };
+        request.title = title;
+        request.filename = match body.get("filename") {
+            Some(Value::String(f)) => Some(f.clone()),
+            _ => None,
+        };
+        request.template = None;
+    }
+    request.metadata = metadata;
+    Ok(request)
+}
+
+/// The field checks and the cross-field rules of a creation. A pointer file (PR #790) passes
+/// them with a stand-in filename its caller replaces.
+fn validate_fields(body: &Map<String, Value>, docs_poc: bool) -> Result<CreateRequest, DriveError> {
+    let external = docs_poc
+        && body
+            .get("metadata")
+            .is_some_and(|m| m.is_object() && super::model::external_app(m).is_some());
     let mut errors = Vec::new();
     let id = match body.get("id") {
         None | Some(Value::Null) => None,
@@ -167,6 +231,18 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
             filename: None,
             description,
             template: None,
+            metadata: Value::Null,
+        });
+    }
+    if external {
+        return Ok(CreateRequest {
+            id,
+            title: title.unwrap_or_default(),
+            is_folder,
+            filename: None,
+            description,
+            template: None,
+            metadata: Value::Null,
         });
     }
     if let Some(extension) = extension {
@@ -180,6 +256,7 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
             is_folder,
             description,
             template: Some(extension),
+            metadata: Value::Null,
         });
     }
     let Some(filename) = filename else {
@@ -210,6 +287,7 @@ pub fn validate_create(body: &Map<String, Value>) -> Result<CreateRequest, Drive
         filename: Some(sanitized),
         description,
         template: None,
+        metadata: Value::Null,
     })
 }
 
@@ -257,6 +335,7 @@ pub async fn load(app: &AppState, caller: &Caller, id: &str, ability: &str) -> R
 pub fn urls(app: &AppState) -> Urls<'_> {
     Urls {
         public_url: &app.public_url,
+        with_metadata: app.drive().docs_poc,
     }
 }
 
@@ -294,9 +373,14 @@ pub async fn create(
         Some(id) => Some(load(app, caller, id, "children_create").await?.item),
         None => None,
     };
-    let request = validate_create(&body::json_object(headers, raw)?)?;
+    let docs_poc = app.drive().docs_poc;
+    let request = validate_create_as(&body::json_object(headers, raw)?, docs_poc)?;
     let template = request.template.clone();
-    if parent.as_ref().is_some_and(|p| !p.is_folder) {
+    // A pointer item (PR #790) can hold children: an app's sub-resources.
+    if parent
+        .as_ref()
+        .is_some_and(|p| !p.is_folder && p.external_app().is_none())
+    {
         return Err(DriveError::invalid(
             "type",
             "item_create_child_type_folder_only",
@@ -336,6 +420,7 @@ pub async fn create(
                 quota_excluded,
                 creator_id: user_id.clone(),
                 now,
+                metadata: request.metadata.clone(),
             };
             repo::insert_item(tx, &new)?;
             if new.parent.is_none() {
@@ -355,6 +440,9 @@ pub async fn create(
     };
     if let Some(extension) = &template {
         fill_from_template(app, &mut item, extension).await?;
+    }
+    if docs_poc {
+        super::external_apps::create_resource(app, caller, &item).await?;
     }
     let policy = upload_policy(app, &item);
     let urls = urls(app);
@@ -497,7 +585,14 @@ async fn listing(
     query: &[(String, String)],
     default_order: &'static str,
 ) -> Result<Listing, DriveError> {
-    let filter = filters(query)?;
+    let mut filter = filters(query)?;
+    poc_filters(
+        app,
+        caller,
+        query,
+        &mut filter,
+        !matches!(scope, repo::Scope::Children(_)),
+    );
     let ordering = Ordering::parse(query, default_order);
     let requested = Page::parse(query);
     let user_id = caller.user.id.clone();
@@ -562,6 +657,7 @@ pub async fn list(
     request_path: &str,
 ) -> Result<Value, DriveError> {
     let mut filter = filters(query)?;
+    poc_filters(app, caller, query, &mut filter, true);
     match boolean_param(query, "is_creator_me") {
         Some(true) => filter.and("i.creator_id = ?", &caller.user.id),
         Some(false) => filter.and("(i.creator_id IS NULL OR i.creator_id <> ?)", &caller.user.id),
@@ -674,6 +770,33 @@ pub fn filters(query: &[(String, String)]) -> Result<repo::SqlFilter, DriveError
         }
     }
     Ok(filter)
+}
+
+/// Drive PR #790's additions to listings (`[drive] docs_poc` only): the `external_app` filter
+/// (`metadata__external_app` exact), and, in the listing views but `children/`, sub-resources
+/// (items below a pointer) hidden unless a trusted app asks server-to-server.
+pub fn poc_filters(
+    app: &AppState,
+    caller: &Caller,
+    query: &[(String, String)],
+    filter: &mut repo::SqlFilter,
+    hide_sub_resources: bool,
+) {
+    if !app.drive().docs_poc {
+        return;
+    }
+    // django-filter applies the last value of a repeated parameter; an empty one is no filter.
+    if let Some((_, app_name)) = query.iter().rev().find(|(k, _)| k == "external_app")
+        && !app_name.is_empty()
+    {
+        filter.and("json_extract(i.metadata, '$.external_app') = ?", app_name);
+    }
+    if hide_sub_resources && !caller.s2s {
+        filter.sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM drive_items x WHERE i.path LIKE x.path || '.%'
+                 AND json_type(x.metadata, '$.external_app') IS NOT NULL)",
+        );
+    }
 }
 
 /// django-filter's message for a value outside a choice list.

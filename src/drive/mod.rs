@@ -14,6 +14,7 @@ pub mod body;
 pub mod changes;
 pub mod config;
 pub mod error;
+pub mod external_apps;
 pub mod files;
 pub mod invitations;
 pub mod items;
@@ -44,13 +45,44 @@ use crate::app::AppState;
 
 /// The external API's prefix.
 pub const PREFIX: &str = "/external_api/v1.0/";
+/// The internal API's prefix (served only with `[drive] docs_poc`, to trusted apps).
+pub const INTERNAL_PREFIX: &str = "/api/v1.0/";
+
+/// The two front doors to one item implementation: the external API (resource server:
+/// introspection, audience, `EXTERNAL_API`) and, with Drive PR #790 (`[drive] docs_poc`), the
+/// internal API as trusted apps call it server-to-server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    External,
+    Internal,
+}
+
+impl Door {
+    fn prefix(self) -> &'static str {
+        match self {
+            Door::External => PREFIX,
+            Door::Internal => INTERNAL_PREFIX,
+        }
+    }
+}
 /// Bodies of the external API's JSON requests are small.
 const MAX_BODY: usize = 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/external_api/v1.0/{*rest}", any(dispatch))
+        .route("/api/v1.0/{*rest}", any(internal))
         .route("/media/{*key}", any(crate::media_proxy::serve))
+}
+
+/// `/api/v1.0/...`: without `[drive] docs_poc` nothing of Drive is there and the path is S3's
+/// (bucket `api`), as before; with it, Drive's internal API for server-to-server callers.
+async fn internal(State(app): State<AppState>, req: axum::extract::Request) -> Response {
+    if !app.drive().docs_poc {
+        return crate::s3::handle(&app.s3, req).await;
+    }
+    let (parts, body) = req.into_parts();
+    serve_door(app, Door::Internal, parts.method, parts.uri, parts.headers, body).await
 }
 
 /// Every request under the prefix, in upstream's order of checks (§3.5): route, credentials,
@@ -62,8 +94,19 @@ async fn dispatch(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    serve_door(app, Door::External, method, uri, headers, body).await
+}
+
+async fn serve_door(
+    app: AppState,
+    door: Door,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     let development = app.drive().development;
-    let response = answer(app, method.clone(), uri.clone(), headers, body).await;
+    let response = answer(app, door, method.clone(), uri.clone(), headers, body).await;
     // Development (`DEBUG` on) shows Django's debug page where Production's handler answers
     // the 500 envelope.
     match response.extensions().get::<error::Unhandled>() {
@@ -81,6 +124,7 @@ async fn dispatch(
 /// The answer in Production's form: the checks of §3.5 in order, then the handler.
 async fn answer(
     app: AppState,
+    door: Door,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -89,10 +133,15 @@ async fn answer(
     let query: Vec<(String, String)> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
-    let path = uri.path().strip_prefix(PREFIX).unwrap_or("").to_owned();
-    let Some(route) = resolve(method.as_str(), &path) else {
+    let path = uri.path().strip_prefix(door.prefix()).unwrap_or("").to_owned();
+    let docs_poc = app.drive().docs_poc;
+    let exists = |route: &routes::Route| {
+        (docs_poc || route.action != Some("tree_descendants"))
+            && (door == Door::External || route.endpoint != Endpoint::MetricsUsage)
+    };
+    let Some(route) = resolve(method.as_str(), &path).filter(exists) else {
         // Django's APPEND_SLASH: a known route without its slash is a 301 to it.
-        if !path.ends_with('/') && resolve("GET", &format!("{path}/")).is_some() {
+        if !path.ends_with('/') && resolve("GET", &format!("{path}/")).filter(exists).is_some() {
             // With DEBUG on, CommonMiddleware refuses to redirect a body-carrying method.
             if app.drive().development && matches!(method, Method::POST | Method::PUT | Method::PATCH) {
                 let unhandled = error::Unhandled {
@@ -119,6 +168,9 @@ async fn answer(
         );
     };
     let config = app.drive();
+    if door == Door::Internal {
+        return internal_answer(&app, &route, &method, &path, &headers, &query, body).await;
+    }
     if route.endpoint == Endpoint::MetricsUsage {
         return metrics_usage(
             &app,
@@ -165,6 +217,7 @@ async fn answer(
             Ok(body) => {
                 serve(
                     &app,
+                    door,
                     &route.endpoint,
                     &method,
                     &path,
@@ -181,6 +234,83 @@ async fn answer(
         }
     } else {
         DriveError::permission_denied().into_response()
+    };
+    response.extensions_mut().insert(note);
+    response
+}
+
+/// The internal API's authentication (PR #790's `DEFAULT_AUTHENTICATION_CLASSES`: the
+/// server-to-server class, mozilla-django-oidc's, the session's), then the handler. The first
+/// class has no `authenticate_header`, so DRF turns every 401 into a 403.
+async fn internal_answer(
+    app: &AppState,
+    route: &routes::Route,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    body: axum::body::Body,
+) -> Response {
+    let forbidden = |mut error: DriveError| {
+        if error.status == StatusCode::UNAUTHORIZED {
+            error.status = StatusCode::FORBIDDEN;
+        }
+        error.into_response()
+    };
+    let caller = match auth::server_to_server(app, headers).await {
+        Ok(Some(caller)) => caller,
+        Err(error) => return forbidden(error),
+        Ok(None) => {
+            let config = app.drive();
+            return match auth::oidc_bearer(headers) {
+                Ok(None) => forbidden(DriveError::not_authenticated().because(
+                    "no credentials: the internal API wants a SERVER_TO_SERVER_API_TOKENS bearer                      (lasuite-emu does not emulate anonymous or session callers there)",
+                )),
+                Err(error) => forbidden(error),
+                Ok(Some(token)) => match metrics::userinfo_authentication(app, &config.realm, &token).await {
+                    Err(error) => forbidden(error.because(
+                        "the bearer is no SERVER_TO_SERVER_API_TOKENS token, and userinfo refused it                          as an OIDC access token",
+                    )),
+                    Ok(()) => DriveError::not_implemented()
+                        .because(
+                            "an OIDC access token on the internal API (Drive's own frontend):                              lasuite-emu serves the internal API to server-to-server callers only",
+                        )
+                        .into_response(),
+                },
+            };
+        }
+    };
+    if route.action.is_none() {
+        return DriveError::method_not_allowed(method.as_str()).into_response();
+    }
+    let note = crate::admin::journal::Note {
+        client: Some("server-to-server".into()),
+        user: Some(
+            caller
+                .user
+                .email
+                .clone()
+                .unwrap_or_else(|| caller.user.sub.clone()),
+        ),
+    };
+    let mut response = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => {
+            serve(
+                app,
+                Door::Internal,
+                &route.endpoint,
+                method,
+                path,
+                &caller,
+                headers,
+                query,
+                &body,
+            )
+            .await
+        }
+        Err(_) => {
+            DriveError::invalid("non_field_errors", "invalid", "Request body too large.").into_response()
+        }
     };
     response.extensions_mut().insert(note);
     response
@@ -205,6 +335,7 @@ pub fn gate(config: &config::DriveConfig, route: &routes::Route, audience: &str)
 #[allow(clippy::too_many_arguments)]
 async fn serve(
     app: &AppState,
+    door: Door,
     endpoint: &Endpoint,
     method: &Method,
     request_path: &str,
@@ -214,7 +345,7 @@ async fn serve(
     body: &[u8],
 ) -> Response {
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let path = format!("{PREFIX}{}", request_path);
+    let path = format!("{}{}", door.prefix(), request_path);
     let result = match (endpoint, method) {
         (Endpoint::Items, &Method::POST) => {
             return respond(items::create(app, caller, None, headers, body).await);
@@ -238,6 +369,7 @@ async fn serve(
             "restore" => changes::restore(app, caller, id).await,
             "breadcrumb" => navigation::breadcrumb(app, caller, id).await,
             "tree" => navigation::tree(app, caller, id).await,
+            "tree_descendants" => external_apps::tree_descendants(app, caller, id).await,
             "wopi" => navigation::wopi(app, caller, id).await,
             "download" => return respond(navigation::download(app, caller, id).await),
             "link_configuration" => changes::link_configuration(app, caller, id, headers, body).await,

@@ -84,6 +84,19 @@ impl Reach {
     }
 }
 
+/// PR #790's `is_external`: `bool(metadata.get("external_app"))`, with Python's truthiness;
+/// the app's name when it is a string.
+pub fn external_app(metadata: &Value) -> Option<String> {
+    match metadata.get("external_app")? {
+        Value::String(app) if !app.is_empty() => Some(app.clone()),
+        Value::Null | Value::Bool(false) | Value::String(_) => None,
+        Value::Array(a) if a.is_empty() => None,
+        Value::Object(o) if o.is_empty() => None,
+        Value::Number(n) if n.as_f64() == Some(0.0) => None,
+        other => Some(other.to_string()),
+    }
+}
+
 /// A folder or a file (§6.3). Timestamps are Unix microseconds.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -107,9 +120,16 @@ pub struct Item {
     pub description: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `Item.metadata` (Drive PR #790): a JSON object, `{}` unless an app set it.
+    pub metadata: Value,
 }
 
 impl Item {
+    /// The app this item points to (PR #790's `is_external`).
+    pub fn external_app(&self) -> Option<String> {
+        external_app(&self.metadata)
+    }
+
     pub fn kind(&self) -> &'static str {
         if self.is_folder { "folder" } else { "file" }
     }

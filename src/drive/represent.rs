@@ -49,6 +49,8 @@ pub fn quote_key(key: &str) -> String {
 /// Where the emulator serves item bodies and writes links (its public URL).
 pub struct Urls<'a> {
     pub public_url: &'a str,
+    /// Drive PR #790's model (`[drive] docs_poc`): every item representation has `metadata`.
+    pub with_metadata: bool,
 }
 
 impl Urls<'_> {
@@ -132,6 +134,9 @@ pub fn item_json(item: &Item, context: &ItemContext, urls: &Urls<'_>, with_favor
     map.insert("deleted_at".into(), json!(item.deleted_at.map(timestamp)));
     // No WOPI client is configured in the emulator, so no item is WOPI-editable.
     map.insert("is_wopi_supported".into(), json!(false));
+    if urls.with_metadata {
+        map.insert("metadata".into(), item.metadata.clone());
+    }
     if with_favorite {
         map.insert("is_favorite".into(), json!(context.is_favorite));
     }
@@ -145,6 +150,9 @@ pub fn created_json(item: &Item, context: &ItemContext, urls: &Urls<'_>, policy:
     map.insert("numchild".into(), json!(0));
     map.insert("numchild_folder".into(), json!(0));
     map.insert("policy".into(), json!(policy));
+    if urls.with_metadata {
+        map.insert("metadata".into(), item.metadata.clone());
+    }
     Value::Object(map)
 }
 

@@ -132,6 +132,8 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 ("POST", "restore") => "restore",
                 ("DELETE", "hard-delete") => "hard_delete",
                 ("GET", "tree") => "tree",
+                // Drive PR #790 (`[drive] docs_poc`; without it the front door answers 404).
+                ("GET", "tree-descendants") => "tree_descendants",
                 ("GET", "breadcrumb") => "breadcrumb",
                 ("PUT", "link-configuration") => "link_configuration",
                 ("POST" | "DELETE", "favorite") => "favorite",
@@ -143,9 +145,9 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
                 ("POST", "batch-share") => "batch_share",
                 (
                     _,
-                    "upload-ended" | "move" | "restore" | "hard-delete" | "tree" | "breadcrumb"
-                    | "link-configuration" | "favorite" | "wopi" | "duplicate" | "download" | "export"
-                    | "convert" | "batch-share",
+                    "upload-ended" | "move" | "restore" | "hard-delete" | "tree" | "tree-descendants"
+                    | "breadcrumb" | "link-configuration" | "favorite" | "wopi" | "duplicate" | "download"
+                    | "export" | "convert" | "batch-share",
                 ) => {
                     return Some(Route {
                         resource: "items",
@@ -157,7 +159,9 @@ pub fn resolve(method: &str, path: &str) -> Option<Route> {
             };
             let endpoint = match action {
                 "upload_ended" | "move" | "restore" | "hard_delete" | "breadcrumb" | "link_configuration"
-                | "favorite" | "tree" | "wopi" | "download" => Endpoint::ItemAction((*id).to_owned(), action),
+                | "favorite" | "tree" | "tree_descendants" | "wopi" | "download" => {
+                    Endpoint::ItemAction((*id).to_owned(), action)
+                }
                 _ => Endpoint::NotYet,
             };
             ("items", Some(action), endpoint)

@@ -126,6 +126,7 @@ pub fn apply(tx: &Transaction<'_>, realm: &str, seeds: &[ItemSeed], now_secs: i6
                 quota_excluded: false,
                 creator_id: owner.clone(),
                 now,
+                metadata: serde_json::json!({}),
             };
             repo::insert_item(tx, &new)?;
             tx.execute(

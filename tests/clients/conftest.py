@@ -324,6 +324,14 @@ def emulator_seed(tmp_path_factory) -> Emulator:
     yield from _serve(tmp_path_factory.mktemp("emu-seed"), fixtures=seed)
 
 
+@pytest.fixture(scope="session")
+def emulator_docs_poc(tmp_path_factory) -> Emulator:
+    """An emulator started with fixtures/docs-poc.toml: Drive as PR #790 changes it, with the
+    internal API /api/v1.0/ for Docs' server-to-server calls (Docs PR #2548)."""
+    poc = Path(__file__).resolve().parents[2] / "fixtures" / "docs-poc.toml"
+    yield from _serve(tmp_path_factory.mktemp("emu-docs-poc"), fixtures=poc)
+
+
 # --------------------------------------------------------------------------------------------
 # Django-side helpers
 # --------------------------------------------------------------------------------------------

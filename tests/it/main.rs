@@ -10,6 +10,7 @@ mod crash;
 mod dashboard;
 mod drive_changes;
 mod drive_conformance;
+mod drive_docs_poc;
 mod drive_gating;
 mod drive_items;
 mod drive_media;

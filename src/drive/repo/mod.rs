@@ -122,7 +122,24 @@ pub fn update_preferences(
 
 const ITEM_COLUMNS: &str = "i.id, i.path, i.depth, i.parent_id, i.title, i.type, i.link_reach, i.link_role,
      i.deleted_at, i.ancestors_deleted_at, i.filename, i.upload_state, i.mimetype, i.main_workspace,
-     i.size, i.description, i.created_at, i.updated_at, u.id, u.full_name, u.short_name";
+     i.size, i.description, i.created_at, i.updated_at, u.id, u.full_name, u.short_name, i.metadata";
+/// How many columns `ITEM_COLUMNS` selects: a query adding its own reads them from this index
+/// on (counted from the list itself, so a new item column cannot shift them unnoticed).
+const ITEM_COLUMN_COUNT: usize = column_count(ITEM_COLUMNS);
+
+/// The columns of a plain, comma-separated select list.
+const fn column_count(list: &str) -> usize {
+    let bytes = list.as_bytes();
+    let mut count = 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
+}
 const ITEM_FROM: &str = "drive_items i LEFT JOIN drive_users u ON u.id = i.creator_id";
 
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Item> {
@@ -157,6 +174,10 @@ fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Item> {
             }),
             None => None,
         },
+        metadata: row
+            .get::<_, Option<String>>(21)?
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_else(|| serde_json::json!({})),
     })
 }
 
@@ -194,7 +215,7 @@ pub fn item_context(conn: &Connection, item: &Item, user_id: &str) -> Result<Ite
 /// `numchild` and `numchild_folder` (§6.3): live direct children, pending ones included. Files
 /// have none; a folder keeps its counts (migration 0007's triggers), so this is one row lookup.
 pub fn child_counts(conn: &Connection, item: &Item) -> Result<(i64, i64)> {
-    if !item.is_folder {
+    if !item.is_folder && item.external_app().is_none() {
         return Ok((0, 0));
     }
     let mut stmt =
@@ -272,6 +293,8 @@ pub struct NewItem {
     pub quota_excluded: bool,
     pub creator_id: String,
     pub now: i64,
+    /// `Item.metadata` (Drive PR #790); `{}` for every item before it.
+    pub metadata: serde_json::Value,
 }
 
 pub fn insert_item(tx: &Transaction<'_>, new: &NewItem) -> Result<()> {
@@ -285,8 +308,9 @@ pub fn insert_item(tx: &Transaction<'_>, new: &NewItem) -> Result<()> {
     };
     tx.execute(
         "INSERT INTO drive_items (id, path, depth, parent_id, title, type, link_reach, creator_id,
-                                  filename, upload_state, description, quota_excluded, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                                  filename, upload_state, description, quota_excluded, created_at, updated_at,
+                                  metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
         params![
             new.id,
             path,
@@ -297,10 +321,16 @@ pub fn insert_item(tx: &Transaction<'_>, new: &NewItem) -> Result<()> {
             new.link_reach.map(Reach::as_str),
             new.creator_id,
             new.filename,
-            (!new.is_folder).then_some("pending"),
+            // An external pointer has no body to upload: ready as created (PR #790).
+            (!new.is_folder).then_some(if super::model::external_app(&new.metadata).is_some() {
+                "ready"
+            } else {
+                "pending"
+            }),
             new.description,
             new.quota_excluded,
             new.now,
+            new.metadata.to_string(),
         ],
     )?;
     Ok(())
@@ -515,7 +545,7 @@ pub fn list_candidates(
     ))?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(&args), |row| {
-            Ok((item_from_row(row)?, row.get::<_, bool>(21)?))
+            Ok((item_from_row(row)?, row.get::<_, bool>(ITEM_COLUMN_COUNT)?))
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -837,4 +867,78 @@ pub fn count_items(conn: &Connection) -> Result<i64> {
         [],
         |row| row.get(0),
     )?)
+}
+
+/// Drive PR #790: the pointer items (`metadata.external_app` set) of the subtree at `path`,
+/// the item itself included, not hard-deleted, by path.
+pub fn external_pointers(conn: &Connection, path: &str) -> Result<Vec<(String, serde_json::Value)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, metadata FROM drive_items
+         WHERE (path = ?1 OR {DESCENDANTS}) AND hard_deleted_at IS NULL
+           AND json_type(metadata, '$.external_app') IS NOT NULL
+         ORDER BY path"
+    ))?;
+    let rows = stmt
+        .query_map([path], |row| {
+            let text: String = row.get(1)?;
+            Ok((row.get(0)?, serde_json::from_str(&text).unwrap_or_default()))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// `tree-descendants`' root: the topmost ancestor of `item` (itself included) pointing to
+/// `app_name`, whose deletion did not reach it, readable per se by `user_id` (an access of
+/// theirs on it, or a link reach other than restricted).
+pub fn topmost_readable_pointer(
+    conn: &Connection,
+    item: &Item,
+    app_name: &str,
+    user_id: &str,
+) -> Result<Option<Item>> {
+    let ids = item.path_ids();
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM}
+         WHERE i.id IN ({}) AND i.hard_deleted_at IS NULL AND i.ancestors_deleted_at IS NULL
+           AND json_extract(i.metadata, '$.external_app') = ?
+           AND (i.link_reach IN ('authenticated', 'public')
+                OR EXISTS (SELECT 1 FROM drive_accesses a WHERE a.item_id = i.id AND a.user_id = ?))
+         ORDER BY i.path LIMIT 1",
+        placeholders(ids.len())
+    );
+    let mut args: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    args.push(app_name.to_owned());
+    args.push(user_id.to_owned());
+    Ok(conn
+        .query_row(&sql, rusqlite::params_from_iter(&args), item_from_row)
+        .optional()?)
+}
+
+/// The live subtree at `path` (itself included): not deleted, not under a deletion, without
+/// others' suspicious files; by path.
+pub fn live_subtree(conn: &Connection, path: &str, user_id: &str) -> Result<Vec<Item>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM}
+         WHERE (i.path = ?1 OR i.path > ?1 || '.' AND i.path < ?1 || '/')
+           AND i.hard_deleted_at IS NULL AND i.deleted_at IS NULL AND i.ancestors_deleted_at IS NULL
+           AND (i.upload_state IS NOT 'suspicious' OR i.creator_id = ?2)
+         ORDER BY i.path"
+    ))?;
+    let items = stmt
+        .query_map(params![path, user_id], item_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(items)
+}
+
+/// PR #790's fallback lookup of an impersonated user: `email__iexact`, the first one.
+pub fn find_by_email_iexact(conn: &Connection, email: &str) -> Result<Option<DriveUser>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM drive_users WHERE lower(email) = lower(?1) ORDER BY rowid LIMIT 1"
+            ),
+            [email],
+            user_from_row,
+        )
+        .optional()?)
 }
