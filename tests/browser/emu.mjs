@@ -48,7 +48,6 @@ export async function startEmulator({ port = 0, fixtures = [], logName = 'emulat
   const logFd = fs.openSync(logFile, 'w');
   const args = ['serve', '--listen', `${host}:${port}`, '--ephemeral', '--ready-file', readyFile, ...extraArgs];
   for (const fixture of fixtures) args.push('--fixtures', fixture);
-  args.push(...extraArgs);
   const proc = spawn(EMU_BIN, args, {
     stdio: ['ignore', logFd, logFd],
   });
