@@ -251,11 +251,18 @@ async fn ask_media_auth(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Vec<(HeaderName, HeaderValue)>, Response> {
-    let client = reqwest::Client::builder()
-        .timeout(MEDIA_AUTH_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| bad_gateway(url, &e.to_string()))?;
+    // One client (and connection pool) for every sub-request, as nginx keeps its upstreams.
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> = std::sync::OnceLock::new();
+    let client = CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(MEDIA_AUTH_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| bad_gateway(url, e))?;
     let original = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = client
         .get(url)
