@@ -1,6 +1,6 @@
 //! Connections: the accept loop of one listener, HTTP/1.1 (over TLS with `--tls`: the first
-//! byte tells a handshake from plain HTTP, which gets a 400 naming the https URL) with a
-//! request-head read timeout,
+//! byte tells a handshake from plain HTTP, which gets a 400 naming the https URL; and HTTP/2
+//! when the client offers it by ALPN, as browsers do) with a request-head read timeout,
 //! request bodies that fail when they stop arriving, and a stop with a deadline.
 //!
 //! On stop the listener closes at once, every connection is told to finish its request and
@@ -18,7 +18,7 @@ use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -72,6 +72,8 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header_read);
+    let mut http2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    http2.timer(TokioTimer::new());
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -93,24 +95,27 @@ pub async fn serve(
                 let idle = timeouts.body_idle;
                 let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                     // A request without a body (most GETs) has nothing to watch.
-                    let request = request.map(|body| {
+                    let mut request = request.map(|body| {
                         if body.is_end_stream() {
                             Body::new(body)
                         } else {
                             Body::new(IdleBody::new(body, idle))
                         }
                     });
+                    host_from_authority(&mut request);
                     router.clone().oneshot(request)
                 });
                 let http = http.clone();
                 let stop = stopped.clone();
                 match &transport {
                     Transport::Http => {
-                        connections.spawn(drive(http, TokioIo::new(tcp), service, stop));
+                        let connection = http.serve_connection(TokioIo::new(tcp), service);
+                        connections.spawn(drive(connection, stop));
                     }
                     Transport::Https { acceptor, https_url } => {
                         let (acceptor, https_url) = (acceptor.clone(), https_url.clone());
                         let limit = timeouts.header_read;
+                        let http2 = http2.clone();
                         connections.spawn(async move {
                             // The handshake runs in the connection's task: a slow client never
                             // holds up the accept loop. It has the request-head time limit.
@@ -118,7 +123,10 @@ pub async fn serve(
                             match tokio::time::timeout(limit, tcp.peek(&mut first)).await {
                                 Ok(Ok(1)) if first[0] == TLS_HANDSHAKE => {
                                     match tokio::time::timeout(limit, acceptor.accept(tcp)).await {
-                                        Ok(Ok(tls)) => drive(http, TokioIo::new(tls), service, stop).await,
+                                        Ok(Ok(tls)) if tls.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                                            drive(http2.serve_connection(TokioIo::new(tls), service), stop).await;
+                                        }
+                                        Ok(Ok(tls)) => drive(http.serve_connection(TokioIo::new(tls), service), stop).await,
                                         Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
                                         Err(_) => tracing::debug!("TLS handshake timed out"),
                                     }
@@ -129,7 +137,7 @@ pub async fn serve(
                                     let answer = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                                         std::future::ready(Ok::<_, std::convert::Infallible>(speaks_https(&request, &https_url)))
                                     });
-                                    drive(http, TokioIo::new(tcp), answer, stop).await;
+                                    drive(http.serve_connection(TokioIo::new(tcp), answer), stop).await;
                                 }
                                 _ => {}
                             }
@@ -153,22 +161,43 @@ pub async fn serve(
     cut
 }
 
-/// Serves one connection until it ends, or finishes its request and closes on a stop.
-async fn drive<I, S, B>(
-    http: hyper::server::conn::http1::Builder,
-    io: I,
-    service: S,
-    mut stop: watch::Receiver<bool>,
-) where
+/// A connection of either HTTP version: it runs to its end, or finishes what it has started
+/// and closes when told to.
+trait Graceful: std::future::Future<Output = hyper::Result<()>> {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
+where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>> + Send,
-    S::Future: Send,
+    S: hyper::service::HttpService<Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: HttpBody + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        hyper::server::conn::http1::Connection::graceful_shutdown(self);
+    }
+}
+
+impl<I, S, B> Graceful for hyper::server::conn::http2::Connection<I, S, TokioExecutor>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming, ResBody = B>,
+    S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: HttpBody + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let connection = http.serve_connection(io, service);
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        // HTTP/2: a GOAWAY; streams already open run to their end.
+        hyper::server::conn::http2::Connection::graceful_shutdown(self);
+    }
+}
+
+/// Serves one connection until it ends, or finishes its request and closes on a stop.
+async fn drive(connection: impl Graceful, mut stop: watch::Receiver<bool>) {
     let mut connection = std::pin::pin!(connection);
     let ended = tokio::select! {
         ended = connection.as_mut() => ended,
@@ -179,6 +208,22 @@ async fn drive<I, S, B>(
     };
     if let Err(error) = ended {
         tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+/// HTTP/2 names the host in the `:authority` pseudo-header, which hyper puts in the URI and
+/// not in `Host`. Everything behind (SigV4's canonical headers, s3s, the redirect checks)
+/// reads `Host`, so it is written from the authority, as an HTTP/1.1 client would have sent it.
+fn host_from_authority<B>(request: &mut hyper::Request<B>) {
+    if request.headers().contains_key(hyper::header::HOST) {
+        return;
+    }
+    let host = request
+        .uri()
+        .authority()
+        .and_then(|authority| hyper::header::HeaderValue::from_str(authority.as_str()).ok());
+    if let Some(host) = host {
+        request.headers_mut().insert(hyper::header::HOST, host);
     }
 }
 

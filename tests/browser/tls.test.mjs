@@ -1,7 +1,7 @@
 // `serve --tls` in a real browser: headless Debian Chromium trusts the emulator's CA through an
 // NSS database (what `lasuite-emu ca --install` writes for the current user; here in a
 // throwaway HOME), never --ignore-certificate-errors. It loads the login page over https and
-// completes a login; a Chromium whose NSS database lacks the CA refuses the page.
+// completes a login (over HTTP/2, negotiated by ALPN); a Chromium whose NSS database lacks the CA refuses the page.
 //
 // Run: tests/browser/run.sh tls.test.mjs   (needs certutil: Debian's libnss3-tools)
 
@@ -78,6 +78,9 @@ describe('serve --tls in a real browser (headless Chromium, CA in an NSS databas
       assert.ok(security, 'no TLS details: not served over https');
       assert.match(security.issuer, /^lasuite-emu local CA [0-9a-f]{8}$/, JSON.stringify(security));
       await page.getByText('Sign in to your account').first().waitFor({ state: 'visible' });
+      // ALPN: the browser takes HTTP/2, as it would from nginx in front of Keycloak.
+      const protocol = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+      assert.equal(protocol, 'h2', 'the login page came over HTTP/2');
       await screenshot(page, 'login-page-tls');
       await page.getByRole('textbox', { name: 'username' }).fill('drive');
       await page.getByRole('textbox', { name: 'password' }).fill('drive');

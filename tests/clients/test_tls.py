@@ -14,7 +14,9 @@ from lasuite.oidc_resource_server.authentication import get_resource_server_back
 
 import test_oidc_login as login_tests
 import test_resource_server as rs_tests
-from emu import HTTP_TIMEOUT, describe, oidc_login_settings
+from emu import (
+    HTTP_TIMEOUT, RP_HOST, SECRET, browser_login, describe, oidc_login_settings, query_of,
+)
 from s3util import DRIVE_BUCKET, DRIVE_CREDS, DRIVE_REGION, make_client
 
 
@@ -57,6 +59,68 @@ def test_login_over_tls(tls_emu, django_client):
         login_tests.login(django_client, browser, tls_emu)
         session = django_client.session
         assert session.get("oidc_access_token"), "access token stored"
+
+
+# Drive 0.21.1's `Production` configuration class (src/backend/drive/settings.py), the security
+# settings it adds to Base: what an app behind an https front end runs with.
+DRIVE_PRODUCTION_SECURITY = {
+    "SECURE_BROWSER_XSS_FILTER": True,
+    "SECURE_CONTENT_TYPE_NOSNIFF": True,
+    "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+    "SECURE_HSTS_SECONDS": 60,
+    "SECURE_HSTS_PRELOAD": True,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+    "SECURE_SSL_REDIRECT": True,
+    "CSRF_COOKIE_SECURE": True,
+    "SESSION_COOKIE_SECURE": True,
+    "SECURE_REFERRER_POLICY": "same-origin",
+    # Drive's middleware, less the packages this suite does not install (whitenoise, corsheaders,
+    # dockerflow): SecurityMiddleware is what applies the settings above.
+    "MIDDLEWARE": [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ],
+}
+
+
+def test_login_with_drive_production_security_settings(tls_emu, django_client):
+    """The code flow with Drive's Production security settings on the RP: https redirect URI,
+    Secure session cookie, OIDC_VERIFY_SSL=True, the emulator's CA as the only root."""
+    rp_https = f"https://{RP_HOST}"
+    settings = {**DRIVE_PRODUCTION_SECURITY, "OIDC_VERIFY_SSL": True, **oidc_login_settings(tls_emu)}
+    with override_settings(**settings), requests.Session() as browser:
+        # The settings are live: plain http to the RP is sent to https first.
+        insecure = django_client.get("/api/v1.0/authenticate/")
+        assert insecure.status_code == 301, insecure
+        assert insecure["Location"] == f"{rp_https}/api/v1.0/authenticate/"
+
+        start = django_client.get("/api/v1.0/authenticate/", secure=True)
+        assert start.status_code == 302, start
+        auth_url = start["Location"]
+        assert auth_url.startswith(tls_emu.endpoint("auth") + "?"), auth_url
+        params = query_of(auth_url)
+        assert params["redirect_uri"] == f"{rp_https}/api/v1.0/callback/"
+
+        back = browser_login(browser, auth_url, tls_emu, "alice")
+        assert back.startswith(f"{rp_https}/api/v1.0/callback/?"), back
+        query = query_of(back)
+        assert query["state"] == params["state"] and query.get("code"), back
+        done = django_client.get("/api/v1.0/callback/", query, secure=True)
+        assert done.status_code == 302 and done["Location"] == "/ok/", (
+            done, "the RP refused the login (see the captured log)")
+        assert django_client.session.get("oidc_access_token"), "access token stored"
+        assert done.cookies["sessionid"]["secure"] is True, "SESSION_COOKIE_SECURE"
+        assert done["Strict-Transport-Security"] == "max-age=60; includeSubDomains; preload"
+        # The token the RP got is the https issuer's, and introspects as active over https.
+        token = django_client.session["oidc_access_token"]
+        intro = requests.post(tls_emu.endpoint("token/introspect"), timeout=HTTP_TIMEOUT,
+                              data={"token": token}, auth=("drive", SECRET))
+        assert intro.status_code == 200, describe(intro)
+        assert intro.json()["active"] is True and intro.json()["iss"] == tls_emu.realm_url()
 
 
 def test_resource_server_over_tls(tls_emu, django_client):

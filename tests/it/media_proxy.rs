@@ -12,22 +12,22 @@ use lasuite_emu::s3::presign::sign_get_headers;
 use crate::s3util::S3Client;
 use crate::util;
 
-const BUCKET: &str = "docs-media-storage";
-const KEY: &str = "7c1d9c2e-0000-4000-8000-000000000001/attachments/picture.png";
+pub const BUCKET: &str = "docs-media-storage";
+pub const KEY: &str = "7c1d9c2e-0000-4000-8000-000000000001/attachments/picture.png";
 
 /// What the test app's media-auth does, and what it saw.
 #[derive(Default)]
-struct AuthApp {
-    emulator_url: String,
+pub struct AuthApp {
+    pub emulator_url: String,
     /// Answer with this status instead of deciding (401, 404, 500...).
     forced: Option<u16>,
     /// Sign another key than the one asked for.
     sign_other_key: bool,
     /// The `X-Original-URL`, cookie and method of each sub-request.
-    seen: Vec<(String, String, String)>,
+    pub seen: Vec<(String, String, String)>,
 }
 
-type Shared = Arc<Mutex<AuthApp>>;
+pub type Shared = Arc<Mutex<AuthApp>>;
 
 async fn media_auth(
     axum::extract::State(app): axum::extract::State<Shared>,
@@ -86,13 +86,7 @@ fn percent_decode(text: &str) -> String {
 /// An emulator with the Docs app declared, its media-auth served on another port, and an
 /// object of `size` bytes under `KEY`.
 async fn setup(body: &[u8]) -> (lasuite_emu::RunningEmulator, Shared, String) {
-    let shared: Shared = Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .route("/api/v1.0/documents/media-auth/", axum::routing::get(media_auth))
-        .with_state(Arc::clone(&shared));
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (shared, api) = start_auth_app().await;
     let emu = util::start_with(&format!("[[apps]]\nkind = \"docs\"\napi_url = \"{api}\"\n")).await;
     shared.lock().unwrap().emulator_url = emu.url().to_owned();
     let s3 = S3Client::with_keys(&emu, "docs", "password");
@@ -110,7 +104,20 @@ async fn setup(body: &[u8]) -> (lasuite_emu::RunningEmulator, Shared, String) {
     (emu, shared, media)
 }
 
-fn as_alice(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+/// Starts the test app's media-auth on a port of its own; returns it and its API base URL
+/// (set its `emulator_url` once the emulator is up).
+pub async fn start_auth_app() -> (Shared, String) {
+    let shared: Shared = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .route("/api/v1.0/documents/media-auth/", axum::routing::get(media_auth))
+        .with_state(Arc::clone(&shared));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (shared, api)
+}
+
+pub fn as_alice(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     request.header("cookie", "docs_sessionid=alice; csrftoken=x")
 }
 

@@ -111,54 +111,145 @@ async fn the_certificate_holds_localhost_the_loopback_ips_and_tls_names() {
     );
 }
 
+/// A SigV4 request (drive's keys, header-signed) over `http` to `https://{host}{path}`.
+async fn s3_send(
+    http: &reqwest::Client,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &'static [u8],
+) -> reqwest::Response {
+    let request = Request {
+        method,
+        host,
+        path,
+        query: &[],
+        headers,
+    };
+    let signed = Signer::new("drive", "password").sign(&request, &sha256_hex(body), now());
+    let mut builder = http.request(
+        method.parse().unwrap(),
+        format!("https://{host}{}", signed.path_and_query),
+    );
+    for (name, value) in &signed.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(body).send().await.unwrap()
+}
+
 #[tokio::test]
 async fn s3_sigv4_signs_the_https_host() {
     let emu = start_tls().await;
     let addr = emu.local_addrs()[0];
     let host = format!("localhost:{}", addr.port());
-    let http = trusting(&emu).resolve("localhost", addr).build().unwrap();
-    let signer = Signer::new("drive", "password");
-    let send = |method: &'static str, path: &'static str, body: &'static [u8]| {
-        let request = Request {
-            method,
-            host: &host,
-            path,
+    // HTTP/1.1 as boto3 speaks it, and HTTP/2 (where `Host` travels as `:authority`).
+    for (http, version) in [
+        (
+            trusting(&emu).resolve("localhost", addr).http1_only(),
+            reqwest::Version::HTTP_11,
+        ),
+        (
+            trusting(&emu).resolve("localhost", addr),
+            reqwest::Version::HTTP_2,
+        ),
+    ] {
+        let http = http.build().unwrap();
+        let path = format!("/drive-media-storage/tls/{version:?}.txt");
+        let put = s3_send(&http, &host, "PUT", &path, &[], b"over https").await;
+        assert_eq!(put.version(), version);
+        assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+        let get = s3_send(&http, &host, "GET", &path, &[], b"").await;
+        assert_eq!(get.status(), 200);
+        assert_eq!(get.bytes().await.unwrap().as_ref(), b"over https");
+        // The same request signed for another host is refused: the signature covers it.
+        let wrong = Request {
+            method: "GET",
+            host: "127.0.0.1:1",
+            path: &path,
             query: &[],
             headers: &[],
         };
-        let signed = signer.sign(&request, &sha256_hex(body), now());
-        let mut builder = http.request(
-            method.parse().unwrap(),
-            format!("https://{host}{}", signed.path_and_query),
-        );
+        let signed = Signer::new("drive", "password").sign(&wrong, &sha256_hex(b""), now());
+        let mut builder = http.get(format!("https://{host}{}", signed.path_and_query));
         for (name, value) in &signed.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        builder.body(body).send()
-    };
-    let put = send("PUT", "/drive-media-storage/tls/hello.txt", b"over https")
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
-    let get = send("GET", "/drive-media-storage/tls/hello.txt", b"")
-        .await
-        .unwrap();
-    assert_eq!(get.status(), 200);
-    assert_eq!(get.bytes().await.unwrap().as_ref(), b"over https");
-    // The same request signed for another host is refused: the signature covers it.
-    let wrong = Request {
-        method: "GET",
-        host: "127.0.0.1:1",
-        path: "/drive-media-storage/tls/hello.txt",
-        query: &[],
-        headers: &[],
-    };
-    let signed = signer.sign(&wrong, &sha256_hex(b""), now());
-    let mut builder = http.get(format!("https://{host}{}", signed.path_and_query));
-    for (name, value) in &signed.headers {
-        builder = builder.header(name.as_str(), value.as_str());
+        let refused = builder.send().await.unwrap();
+        assert_eq!(refused.status(), 403);
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("<Code>SignatureDoesNotMatch</Code>"),
+            "over {version:?}"
+        );
     }
-    assert_eq!(builder.send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn alpn_offers_http2_and_http11() {
+    let emu = start_tls().await;
+    let url = format!("{}/_emu/health", emu.url());
+    let h2 = client(&emu).get(&url).send().await.unwrap();
+    assert_eq!(
+        (h2.status().as_u16(), h2.version()),
+        (200, reqwest::Version::HTTP_2)
+    );
+    let h1 = trusting(&emu).http1_only().build().unwrap();
+    let h1 = h1.get(&url).send().await.unwrap();
+    assert_eq!(
+        (h1.status().as_u16(), h1.version()),
+        (200, reqwest::Version::HTTP_11)
+    );
+}
+
+#[tokio::test]
+async fn the_media_proxy_serves_over_https() {
+    use crate::media_proxy::{BUCKET, KEY, as_alice, start_auth_app};
+    let (auth, api) = start_auth_app().await;
+    let emu = Emulator::builder()
+        .fixture_toml(&format!("[[apps]]\nkind = \"docs\"\napi_url = \"{api}\"\n"))
+        .tls(true)
+        .start()
+        .await
+        .expect("emulator starts");
+    assert!(emu.url().starts_with("https://"), "{}", emu.url());
+    // The app signs for the emulator's https host, as Docs does with AWS_S3_ENDPOINT_URL.
+    auth.lock().unwrap().emulator_url = emu.url().to_owned();
+    let addr = emu.local_addrs()[0];
+    let http = trusting(&emu).resolve("localhost", addr).build().unwrap();
+    let host = format!("localhost:{}", addr.port());
+    // drive's keys may not write Docs' bucket: the object goes in with docs' keys.
+    let request = Request {
+        method: "PUT",
+        host: &host,
+        path: &format!("/{BUCKET}/{KEY}"),
+        query: &[],
+        headers: &[("content-type", "image/png")],
+    };
+    let body: &[u8] = b"\x89PNG over https";
+    let signed = Signer::new("docs", "password").sign(&request, &sha256_hex(body), now());
+    let mut put = http.put(format!("https://{host}{}", signed.path_and_query));
+    for (name, value) in &signed.headers {
+        put = put.header(name.as_str(), value.as_str());
+    }
+    let put = put.body(body).send().await.unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+
+    let media = format!("{}/media/{KEY}", emu.url());
+    let read = as_alice(http.get(&media)).send().await.unwrap();
+    assert_eq!(
+        (read.status().as_u16(), read.version()),
+        (200, reqwest::Version::HTTP_2)
+    );
+    assert_eq!(read.headers()["content-type"], "image/png");
+    assert_eq!(read.bytes().await.unwrap().as_ref(), body);
+    // Without the session cookie the app refuses, and so does the proxy.
+    let refused = http.get(&media).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(auth.lock().unwrap().seen.len(), 2);
 }
 
 #[tokio::test]
