@@ -438,3 +438,27 @@ async fn a_port_in_use_is_a_one_line_error() {
     assert!(error.contains("already in use"), "{error}");
     assert!(!error.contains('\n'), "{error}");
 }
+
+#[tokio::test]
+async fn a_stop_closes_idle_http2_connections_at_once() {
+    // An HTTP/2 connection kept open by a client that went quiet: the stop's GOAWAY ends it,
+    // the deadline (long here) does not have to.
+    let emu = Emulator::builder()
+        .tls(true)
+        .shutdown_timeout(std::time::Duration::from_secs(30))
+        .start()
+        .await
+        .expect("emulator starts");
+    let http = client(&emu);
+    let health = http
+        .get(format!("{}/_emu/health", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.version(), reqwest::Version::HTTP_2);
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(10), emu.stop())
+        .await
+        .expect("stop returns before the deadline");
+    assert_eq!(cut, 0, "no connection was left for the deadline to cut");
+    drop(http);
+}
