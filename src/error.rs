@@ -16,6 +16,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A write whose group commit did not commit (`db/batch.rs`): why, as the batch saw it.
+    #[error("database: {0}")]
+    Batch(String),
     #[error("key material: {0}")]
     Key(String),
     #[error("fixture {path}: {message}")]

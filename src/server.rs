@@ -162,6 +162,14 @@ pub async fn start(config: Config) -> Result<Running> {
             0
         });
     }
+    // A fresh ephemeral directory has nothing to sweep.
+    if tempdir.is_none() {
+        let app = Arc::clone(&app);
+        tasks.spawn(async move {
+            sweep_orphan_bodies(app).await;
+            0
+        });
+    }
     let ca_path = tls.map(|tls| tls.ca_path);
     if let Some(path) = ready_file {
         let mut body = json!({"url": app.public_url, "pid": std::process::id()});
@@ -261,20 +269,34 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
     Ok((app, data_dir, tempdir, config.ready_file, tls))
 }
 
-/// Opens the object store: bodies under `blobs/`, orphans of an interrupted write swept.
+/// Opens the object store: bodies under `blobs/` (orphans are swept once serving, by
+/// `sweep_orphan_bodies`).
 fn open_s3(db: &Db, data_dir: &std::path::Path, clock: &Arc<Clock>, durable: bool) -> Result<s3::S3> {
     let blobs = s3::blobs::Blobs::open(data_dir, durable).map_err(|e| Error::io("opening blobs/", e))?;
-    let referenced = db.read_blocking(s3::store::referenced_blobs)?;
-    let swept = blobs
-        .sweep(&referenced)
-        .map_err(|e| Error::io("sweeping blobs/", e))?;
-    if swept > 0 {
-        tracing::info!(swept, "removed object bodies no row referred to");
-    }
     let credentials = s3::auth::Credentials::default();
     credentials.replace(db.read_blocking(s3::store::credentials)?);
     let store = s3::Store::open(db.clone(), blobs, Arc::clone(clock))?;
     Ok(s3::S3::new(store, credentials))
+}
+
+/// Removes the bodies an interrupted write left (placed, but no row committed to name them),
+/// beside requests: reading every row and listing every body grows with the data, and a start
+/// must not. A stop waits for it.
+async fn sweep_orphan_bodies(app: AppState) {
+    let store = Arc::clone(&app.s3.store);
+    let swept = async {
+        // A restore or reset in between would change both the rows and the bodies.
+        let _exclusive = store.blobs.exclusive.lock().await;
+        let referenced = app.db.read(s3::store::referenced_blobs).await?;
+        let sweeping = Arc::clone(&store);
+        let swept = tokio::task::spawn_blocking(move || sweeping.blobs.sweep(&referenced)).await?;
+        swept.map_err(|e| Error::io("sweeping blobs/", e))
+    };
+    match swept.await {
+        Ok(0) => {}
+        Ok(swept) => tracing::info!(swept, "removed object bodies no row referred to"),
+        Err(error) => tracing::warn!(%error, "the sweep of orphan object bodies failed"),
+    }
 }
 
 /// Writes the ready file atomically, so a watcher never reads half of it.

@@ -123,6 +123,7 @@ pub async fn restore(app: &AppState, source: &Path) -> Result<()> {
         .await?;
 
     let store = &app.s3.store;
+    let _exclusive = store.blobs.exclusive.lock().await;
     store
         .blobs
         .remove_all()

@@ -7,6 +7,7 @@ use crate::db::state::clear_all;
 /// token, bucket and object goes, the fixtures are applied again, the clock follows the
 /// system again. Runtime changes (users, namespaces, fixtures applied through `/_emu`) go too.
 pub async fn reset(app: &AppState) -> crate::Result<()> {
+    let _exclusive = app.s3.store.blobs.exclusive.lock().await;
     app.clock.reset();
     let fixtures = app.fixtures();
     let now = app.clock.now();

@@ -5,6 +5,7 @@
 //! a single lock avoids `SQLITE_BUSY`), reads through a few reader connections that WAL lets run
 //! beside the writer.
 
+mod batch;
 mod migrations;
 pub mod state;
 
@@ -28,6 +29,9 @@ struct Inner {
     path: PathBuf,
     // std Mutex, not tokio's: it is only locked inside blocking closures, never across `.await`.
     writer: Mutex<Connection>,
+    /// Writes waiting for the writer; whoever takes it next runs them all in one transaction
+    /// (group commit: see `batch.rs`).
+    queue: Mutex<Vec<Box<dyn batch::Job>>>,
     /// Opened when first needed: an emulator that never reads concurrently (most of a test
     /// suite's) opens one, and starts without paying for the others.
     readers: [OnceLock<Mutex<Connection>>; READERS],
@@ -40,6 +44,12 @@ struct Inner {
 }
 
 impl Inner {
+    fn queue_lock(&self) -> MutexGuard<'_, Vec<Box<dyn batch::Job>>> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// A free reader, rotating over the open ones; opens another when all are busy and one is
     /// left unopened; else waits on one.
     fn reader(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -84,6 +94,7 @@ impl Db {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
+                queue: Mutex::default(),
                 readers: Default::default(),
                 next_reader: AtomicUsize::new(0),
                 durable,
@@ -102,23 +113,34 @@ impl Db {
         tokio::task::spawn_blocking(move || f(&*inner.reader()?)).await?
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on the blocking pool.
-    /// The transaction commits when `f` returns `Ok`, and rolls back otherwise.
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, on the blocking pool: its
+    /// changes commit when it returns `Ok` and are rolled back otherwise, and `Ok` comes back
+    /// once they are committed (synced, when durable). Writes queued meanwhile share the
+    /// transaction and its sync, each in a savepoint of its own (group commit, `batch.rs`).
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
+        let (job, answer) = batch::Queued::new(f);
+        self.inner.queue_lock().push(Box::new(job));
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let mut conn = lock(&inner.writer);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            inner.epoch.fetch_add(1, Ordering::Release);
-            Ok(value)
+            let jobs = std::mem::take(&mut *inner.queue_lock());
+            // Empty: an earlier task took this write into its batch, and answers it.
+            if !jobs.is_empty() {
+                // The epoch moves before any caller hears of the commit: a token revoked is
+                // never found valid in a cache afterwards.
+                batch::run(&mut conn, jobs, || {
+                    inner.epoch.fetch_add(1, Ordering::Release);
+                });
+            }
         })
-        .await?
+        .await?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(Error::Batch("its batch was abandoned".to_owned())))
     }
 
     /// Like [`Db::write`], for writes that only add new tokens: their commit is not synced

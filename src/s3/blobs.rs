@@ -43,6 +43,12 @@ pub struct Blobs {
     /// fsync bodies and directories before a row names them. Off for `--ephemeral` state,
     /// which is deleted on exit anyway.
     durable: bool,
+    /// The end of every name this process gives a blob (`-` and 8 random hex digits): the
+    /// sweep of orphans leaves them alone, since their rows may be about to commit.
+    generation: String,
+    /// Held by whatever replaces every blob or looks at them all (a reset, a restore, the
+    /// sweep), so that none of them sees the store half replaced by another.
+    pub exclusive: tokio::sync::Mutex<()>,
 }
 
 /// A body written and renamed into place.
@@ -74,15 +80,22 @@ impl Blobs {
             std::fs::remove_dir_all(&tmp)?;
         }
         std::fs::create_dir_all(&tmp)?;
-        Ok(Self { root, tmp, durable })
+        let generation = format!("-{:08x}", rand::random::<u32>());
+        Ok(Self {
+            root,
+            tmp,
+            durable,
+            generation,
+            exclusive: tokio::sync::Mutex::new(()),
+        })
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.join(name.get(..2).unwrap_or("00")).join(name)
     }
 
-    fn new_name() -> String {
-        uuid::Uuid::new_v4().simple().to_string()
+    fn new_name(&self) -> String {
+        format!("{}{}", uuid::Uuid::new_v4().simple(), self.generation)
     }
 
     /// Streams `body` into a new blob, computing its MD5 and the checksums `hasher` was set up
@@ -131,7 +144,7 @@ impl Blobs {
             }
         }
         // A large body streams through a temp file.
-        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
+        let temp = TempFile::new(self.tmp.join(format!("{}.part", self.new_name())));
         let file = tokio::fs::File::create(&temp.path).await?;
         let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         for chunk in small {
@@ -153,7 +166,7 @@ impl Blobs {
     /// Writes a body held in memory straight to its final name. A crash mid-write leaves an
     /// unreferenced file (swept at start), never a row without its body: the row commits after.
     async fn write_whole(&self, chunks: Vec<Bytes>) -> io::Result<String> {
-        let name = Self::new_name();
+        let name = self.new_name();
         let path = self.path(&name);
         let durable = self.durable;
         tokio::task::spawn_blocking(move || -> io::Result<()> {
@@ -181,7 +194,7 @@ impl Blobs {
             file.sync_all().await?;
         }
         drop(file);
-        let name = Self::new_name();
+        let name = self.new_name();
         let dest = self.path(&name);
         let dir = dest
             .parent()
@@ -208,7 +221,7 @@ impl Blobs {
     /// overwrite removed it after the caller opened it).
     pub async fn duplicate_open(&self, source: &str, opened: tokio::fs::File) -> io::Result<String> {
         let from = self.path(source);
-        let name = Self::new_name();
+        let name = self.new_name();
         let to = self.path(&name);
         let mut opened = opened.into_std().await;
         tokio::task::spawn_blocking(move || {
@@ -283,7 +296,7 @@ impl Blobs {
 
     /// A new blob made of `parts` end to end (CompleteMultipartUpload).
     pub async fn concat(&self, parts: Vec<String>) -> io::Result<(String, u64)> {
-        let temp = TempFile::new(self.tmp.join(format!("{}.part", Self::new_name())));
+        let temp = TempFile::new(self.tmp.join(format!("{}.part", self.new_name())));
         let paths: Vec<PathBuf> = parts.iter().map(|p| self.path(p)).collect();
         let target = temp.path.clone();
         let size = tokio::task::spawn_blocking(move || -> io::Result<u64> {
@@ -329,27 +342,45 @@ impl Blobs {
         .map_err(io::Error::other)?
     }
 
-    /// Deletes every blob that no row names (left by a crash between rename and commit).
+    /// Deletes every blob that no row in `referenced` names and that an earlier process
+    /// placed: what a crash between the rename and the commit left. It runs beside requests
+    /// (the start does not wait for it), so a blob of this process's generation may be one
+    /// whose row is about to commit, and is left alone; a name that vanishes meanwhile is
+    /// skipped. Hold [`Blobs::exclusive`] from reading `referenced` to the end.
     pub fn sweep(&self, referenced: &HashSet<String>) -> io::Result<usize> {
         let mut removed = 0;
-        for dir in std::fs::read_dir(&self.root)? {
-            let dir = dir?.path();
+        for dir in entries(&self.root)? {
+            let dir = dir.path();
             if !dir.is_dir() {
                 continue;
             }
-            for file in std::fs::read_dir(&dir)? {
-                let path = file?.path();
-                let named = path
+            for file in entries(&dir)? {
+                let keep = file
                     .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| referenced.contains(n));
-                if !named {
-                    std::fs::remove_file(&path)?;
-                    removed += 1;
+                    .to_str()
+                    .is_some_and(|n| referenced.contains(n) || n.ends_with(&self.generation));
+                if keep {
+                    continue;
+                }
+                match std::fs::remove_file(file.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
                 }
             }
         }
         Ok(removed)
+    }
+}
+
+/// The entries of `dir`; none when it is gone (a delete removed it meanwhile).
+fn entries(dir: &Path) -> io::Result<Vec<std::fs::DirEntry>> {
+    match std::fs::read_dir(dir) {
+        Ok(list) => list
+            .filter(|entry| !matches!(entry, Err(e) if e.kind() == io::ErrorKind::NotFound))
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -375,5 +406,37 @@ impl Drop for TempFile {
         if !self.keep {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sweep_leaves_referenced_bodies_and_this_generations_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::open(dir.path(), false).unwrap();
+        let place = |name: &str| {
+            let path = blobs.path(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"body").unwrap();
+            path
+        };
+        let referenced = place("aa00referenced-0badcafe");
+        let in_flight = place(&blobs.new_name());
+        let orphan = place("bb00orphan-0badcafe");
+        let older_layout = place("cc00orphan");
+        let names = HashSet::from(["aa00referenced-0badcafe".to_owned()]);
+        assert_eq!(blobs.sweep(&names).unwrap(), 2);
+        assert!(referenced.exists(), "a row names it");
+        assert!(
+            in_flight.exists(),
+            "this process placed it: its row may be about to commit"
+        );
+        assert!(!orphan.exists() && !older_layout.exists());
+        // A store emptied meanwhile (a reset) is not an error.
+        std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+        assert_eq!(blobs.sweep(&names).unwrap(), 0);
     }
 }
