@@ -138,11 +138,12 @@ def run(base_url, pid, seconds, connections, threads, big_put=True):
             secs = time.perf_counter() - t0
             rows.append(("S3 PUT of 2 GiB: peak RSS (before)", f"{peak:.1f} MiB ({before:.1f})", "flat"))
             rows.append(("S3 PUT of 2 GiB: throughput", f"{2048 / secs:,.0f} MiB/s", ""))
-    return rows, put_rate
+    return rows, put_rate, get_rate
 
 
-def moto_put_rate(seconds, connections, threads):
-    """moto_server's small-PUT rate, or None when moto is not installed."""
+def moto_rates(seconds, connections, threads):
+    """moto_server's small PUT and GET rates (the same 1 KiB object), or None when moto is not
+    installed."""
     moto = shutil.which("moto_server")
     if moto is None:
         return None
@@ -162,7 +163,9 @@ def moto_put_rate(seconds, connections, threads):
                     return None
                 time.sleep(0.1)
         curl("-X", "PUT", "--data-binary", "", "-o", "/dev/null", presign("PUT", base, "drive-media-storage", None))
-        return wrk(presign("PUT", base, "drive-media-storage", "bench/small"), PUT_LUA, seconds, connections, threads)
+        put = wrk(presign("PUT", base, "drive-media-storage", "bench/small"), PUT_LUA, seconds, connections, threads)
+        get = wrk(presign("GET", base, "drive-media-storage", "bench/small"), None, seconds, connections, threads)
+        return put, get
     finally:
         proc.terminate()
         proc.wait(timeout=10)
