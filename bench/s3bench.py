@@ -67,7 +67,9 @@ def curl(*args):
     return subprocess.run(["curl", "-s", "-S", *args], capture_output=True, text=True, check=True).stdout
 
 
-def wrk(url, lua, seconds, connections, threads):
+def wrk(url, lua, seconds, connections, threads, peer=False):
+    """Requests/s of correct (2xx/3xx) answers. Our own errors stop the run (a bug to fix); a
+    peer's (moto answers an occasional 500 under load) are left out of its rate."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua or REPORT_LUA)
@@ -78,8 +80,13 @@ def wrk(url, lua, seconds, connections, threads):
         os.unlink(f.name)
     out = done.stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
+    if errors and not peer:
         sys.exit(f"wrk saw {errors.group(1)} error responses for {url}:\n{out}\n{done.stderr}")
+    if errors:
+        total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+        secs = float(total.group(2)) / (1000 if total.group(3) == "ms" else 1)
+        print(f"(peer: {errors.group(1)} of {total.group(1)} answers were errors, not counted)", file=sys.stderr)
+        return (int(total.group(1)) - int(errors.group(1))) / secs
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
@@ -163,8 +170,8 @@ def moto_rates(seconds, connections, threads):
                     return None
                 time.sleep(0.1)
         curl("-X", "PUT", "--data-binary", "", "-o", "/dev/null", presign("PUT", base, "drive-media-storage", None))
-        put = wrk(presign("PUT", base, "drive-media-storage", "bench/small"), PUT_LUA, seconds, connections, threads)
-        get = wrk(presign("GET", base, "drive-media-storage", "bench/small"), None, seconds, connections, threads)
+        put = wrk(presign("PUT", base, "drive-media-storage", "bench/small"), PUT_LUA, seconds, connections, threads, peer=True)
+        get = wrk(presign("GET", base, "drive-media-storage", "bench/small"), None, seconds, connections, threads, peer=True)
         return put, get
     finally:
         proc.terminate()

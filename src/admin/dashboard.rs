@@ -17,6 +17,7 @@ use super::{JsonBody, admin_error};
 use crate::app::AppState;
 use crate::oidc::error::OAuthError;
 use crate::oidc::{load_realm, store as oidc_store, tokens};
+use crate::s3::inprocess::PutError;
 use crate::s3::model::ObjectVersion;
 use crate::s3::store as s3_store;
 
@@ -28,8 +29,8 @@ pub const CSRF_HEADER: &str = "x-emu-dashboard";
 /// Rows per page, unless `limit` says fewer.
 pub const PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
-/// The largest upload the dashboard accepts (it is held in memory).
-const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// The largest upload the dashboard accepts: S3's PutObject limit, 5 GiB.
+const MAX_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
             "/_emu/api/realms/{realm}/clients/{client_id}/secret",
             get(client_secret),
         )
+        .route("/_emu/api/realms/{realm}/users", get(users))
         .route(
             "/_emu/api/realms/{realm}/users/{username}",
             axum::routing::patch(patch_user),
@@ -271,17 +273,55 @@ pub fn client_view(client: &crate::oidc::model::Client) -> Value {
     })
 }
 
+fn user_view(u: &crate::oidc::model::User) -> Value {
+    json!({"username": u.username, "sub": u.sub, "email": u.email, "first_name": u.first_name,
+           "last_name": u.last_name, "enabled": u.enabled, "claims": u.claims})
+}
+
+/// Which page of a realm's users: after the username `after`, matching `q`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    /// The `next` of the previous page.
+    #[serde(default)]
+    pub after: String,
+    /// Part of a username or email, any case.
+    #[serde(default)]
+    pub q: String,
+    pub limit: Option<usize>,
+}
+
+/// `{"users": [...], "next": username|null}`: one page of the realm's users by username.
+pub async fn users_data(app: &AppState, name: &str, q: UsersQuery) -> Result<Value, OAuthError> {
+    let realm = load_realm(app, name)?;
+    let limit = page_size(q.limit)?;
+    let users = app
+        .db
+        .read(move |conn| oidc_store::users_page(conn, &realm.name, &q.after, &q.q, limit + 1))
+        .await?;
+    let more = users.len() > limit;
+    let users: Vec<&crate::oidc::model::User> = users.iter().take(limit).collect();
+    let next = more.then(|| users.last().map(|u| u.username.clone())).flatten();
+    let users: Vec<Value> = users.into_iter().map(user_view).collect();
+    Ok(json!({ "users": users, "next": next }))
+}
+
+async fn users(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    q: Result<Query<UsersQuery>, QueryRejection>,
+) -> Result<Response, OAuthError> {
+    let q = query(q)?;
+    Ok(axum::Json(users_data(&app, &name, q).await?).into_response())
+}
+
+/// The realm, its aliases and clients (users page by page: [`users_data`]).
 pub async fn realm_data(app: &AppState, name: &str) -> Result<Value, OAuthError> {
     let realm = load_realm(app, name)?;
     let key = realm.name.clone();
-    let (aliases, users) = app
+    let aliases = app
         .db
-        .read(move |conn| {
-            Ok((
-                oidc_store::realm_aliases(conn, &key)?,
-                oidc_store::list_users(conn, &key)?,
-            ))
-        })
+        .read(move |conn| oidc_store::realm_aliases(conn, &key))
         .await?;
     let clients: Vec<Value> = app
         .directory()
@@ -289,21 +329,12 @@ pub async fn realm_data(app: &AppState, name: &str) -> Result<Value, OAuthError>
         .iter()
         .map(client_view)
         .collect();
-    let users: Vec<Value> = users
-        .iter()
-        .take(MAX_PAGE)
-        .map(|u| {
-            json!({"username": u.username, "sub": u.sub, "email": u.email, "first_name": u.first_name,
-                   "last_name": u.last_name, "enabled": u.enabled, "claims": u.claims})
-        })
-        .collect();
     Ok(json!({
         "realm": realm.name,
         "issuer": format!("{}/realms/{}", app.public_url, realm.name),
         "aliases": aliases,
         "access_token_ttl": realm.access_token_ttl,
         "clients": clients,
-        "users": users,
     }))
 }
 
@@ -474,12 +505,11 @@ async fn patch_user(
     if !changed {
         return Err(not_found(format!("no user {username}")));
     }
-    let data = realm_data(&app, &realm.name).await?;
-    let user = data["users"]
-        .as_array()
-        .and_then(|users| users.iter().find(|u| u["username"] == username.as_str()).cloned())
-        .unwrap_or(Value::Null);
-    Ok(axum::Json(user).into_response())
+    let user = app
+        .db
+        .read(move |conn| oidc_store::find_user_by_username(conn, &realm.name, &username))
+        .await?;
+    Ok(axum::Json(user.as_ref().map_or(Value::Null, user_view)).into_response())
 }
 
 // ---- S3 ----
@@ -684,23 +714,39 @@ async fn upload(
     if q.key.is_empty() || q.key.len() > 1024 {
         return Err(OAuthError::invalid_request("key must be 1 to 1024 bytes"));
     }
-    let bytes = axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
-        admin_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the dashboard uploads at most {MAX_UPLOAD} bytes"),
-        )
-    })?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty())
         .unwrap_or("application/octet-stream")
         .to_owned();
-    app.s3
+    // Streamed to the store as a PutObject body is: memory stays flat whatever the size.
+    let stored = app
+        .s3
         .store
-        .put_bytes(&bucket, &q.key, bytes.to_vec(), &content_type)
-        .await?;
+        .put_stream(
+            &bucket,
+            &q.key,
+            body.into_data_stream(),
+            &content_type,
+            MAX_UPLOAD,
+        )
+        .await;
+    match stored {
+        Ok(()) => {}
+        Err(PutError::TooLarge(limit)) => {
+            return Err(admin_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("an object is at most {limit} bytes (S3's PutObject limit)"),
+            ));
+        }
+        Err(PutError::Body(why)) => {
+            return Err(OAuthError::invalid_request(format!("the upload failed: {why}")));
+        }
+        Err(PutError::NoSuchBucket(name)) => return Err(not_found(format!("no bucket {name}"))),
+        Err(PutError::Internal(error)) => return Err(error.into()),
+    }
     let data = object_data(&app, &bucket, &q.key).await?;
     Ok((StatusCode::CREATED, axum::Json(data["versions"][0].clone())).into_response())
 }
@@ -745,20 +791,39 @@ async fn delete_object(
 
 // ---- Drive ----
 
-pub async fn drive_users_data(app: &AppState) -> Result<Value, OAuthError> {
+/// Which page of Drive's users: after the user `after` (an id).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriveUsersQuery {
+    pub after: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// `{"users": [...], "next": id|null}`: Drive's users in the order they first came.
+pub async fn drive_users_data(app: &AppState, q: DriveUsersQuery) -> Result<Value, OAuthError> {
+    let limit = page_size(q.limit)?;
+    let after = q.after.clone();
     let users = app
         .db
-        .read(|conn| crate::drive::repo::all_users(conn, MAX_PAGE as i64))
-        .await?;
+        .read(move |conn| crate::drive::repo::users_page(conn, after.as_deref(), limit as i64 + 1))
+        .await?
+        .ok_or_else(|| OAuthError::invalid_request("after names no Drive user"))?;
+    let more = users.len() > limit;
+    let users = &users[..users.len().min(limit)];
+    let next = more.then(|| users.last().map(|u| u.id.clone())).flatten();
     let users: Vec<Value> = users
         .iter()
         .map(|u| json!({"id": u.id, "sub": u.sub, "email": u.email, "full_name": u.full_name, "is_active": u.is_active}))
         .collect();
-    Ok(json!({ "users": users }))
+    Ok(json!({ "users": users, "next": next }))
 }
 
-async fn drive_users(State(app): State<AppState>) -> Result<Response, OAuthError> {
-    Ok(axum::Json(drive_users_data(&app).await?).into_response())
+async fn drive_users(
+    State(app): State<AppState>,
+    q: Result<Query<DriveUsersQuery>, QueryRejection>,
+) -> Result<Response, OAuthError> {
+    let q = query(q)?;
+    Ok(axum::Json(drive_users_data(&app, q).await?).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -289,6 +289,9 @@ struct IdentityQuery {
     user: Option<String>,
     client: Option<String>,
     before: Option<String>,
+    /// The users' page: after this username, matching this search.
+    users_after: Option<String>,
+    users_q: Option<String>,
 }
 
 async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, QueryRejection>) -> Response {
@@ -296,6 +299,16 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
     let realm = q.realm.clone().unwrap_or_else(|| "lasuite".into());
     let result = async {
         let data = dashboard::realm_data(&app, &realm).await?;
+        let users = dashboard::users_data(
+            &app,
+            &realm,
+            dashboard::UsersQuery {
+                after: q.users_after.clone().unwrap_or_default(),
+                q: q.users_q.clone().unwrap_or_default(),
+                limit: None,
+            },
+        )
+        .await?;
         let sessions = dashboard::sessions_data(&app, &realm).await?;
         let tokens = dashboard::tokens_data(
             &app,
@@ -308,10 +321,10 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
             },
         )
         .await?;
-        Ok::<_, OAuthError>((data, sessions, tokens))
+        Ok::<_, OAuthError>((data, users, sessions, tokens))
     }
     .await;
-    let (data, sessions, tokens) = match result {
+    let (data, users_page, sessions, tokens) = match result {
         Ok(r) => r,
         Err(error) => return error_page(&app, "/_emu/identity", "Identity", &error),
     };
@@ -341,7 +354,16 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
         .collect();
     let empty = Vec::new();
     let clients_list = data["clients"].as_array().unwrap_or(&empty);
-    let users_list = data["users"].as_array().unwrap_or(&empty);
+    // One page of users (the selects below list the same page: search to reach others).
+    let users_list = users_page["users"].as_array().unwrap_or(&empty);
+    let users_q = q.users_q.clone().unwrap_or_default();
+    let users_next = users_page["next"].as_str().map_or(String::new(), |n| {
+        format!(
+            "<a class=\"emu-next\" href=\"/_emu/identity?realm={r}&amp;users_q={}&amp;users_after={}#users-title\">Next users →</a>",
+            enc(&users_q),
+            enc(n)
+        )
+    });
     let clients: String = clients_list
         .iter()
         .map(|c| {
@@ -510,8 +532,12 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
 <pre id=\"mint-out\" class=\"emu-pre\" aria-live=\"polite\" hidden></pre></section>
 <section aria-labelledby=\"clients-title\"><h2 id=\"clients-title\">Clients</h2><div class=\"card-pf emu-scroll\"><table>
 <thead><tr><th scope=\"col\">client</th><th scope=\"col\">redirect URIs</th><th scope=\"col\">grants</th><th scope=\"col\">secret</th></tr></thead><tbody>{clients}</tbody></table></div></section>
-<section aria-labelledby=\"users-title\"><h2 id=\"users-title\">Users</h2><div class=\"card-pf emu-scroll\"><table>
-<thead><tr><th scope=\"col\">username</th><th scope=\"col\">email</th><th scope=\"col\">sub</th><th scope=\"col\">state</th><th scope=\"col\">claims</th><th scope=\"col\">actions</th></tr></thead><tbody>{users}</tbody></table>
+<section aria-labelledby=\"users-title\"><h2 id=\"users-title\">Users</h2>
+<form method=\"get\" action=\"/_emu/identity#users-title\" class=\"emu-inline\" role=\"search\"><input type=\"hidden\" name=\"realm\" value=\"{r}\">
+<div><label for=\"users-q\">Username or email contains</label><input id=\"users-q\" name=\"users_q\" value=\"{users_q_value}\" class=\"pf-c-form-control\"></div>
+<button class=\"emu-btn\" type=\"submit\">Search users</button></form>
+<div class=\"card-pf emu-scroll\"><table>
+<thead><tr><th scope=\"col\">username</th><th scope=\"col\">email</th><th scope=\"col\">sub</th><th scope=\"col\">state</th><th scope=\"col\">claims</th><th scope=\"col\">actions</th></tr></thead><tbody>{users}</tbody></table>{users_next}
 <form data-api=\"POST /_emu/realms/{r}/users\" class=\"emu-inline\" aria-label=\"Create a user\">
 <div><label for=\"new-username\">Username</label><input id=\"new-username\" name=\"username\" class=\"pf-c-form-control\" required></div>
 <div><label for=\"new-password\">Password</label><input id=\"new-password\" name=\"password\" type=\"password\" class=\"pf-c-form-control\" autocomplete=\"new-password\" required></div>
@@ -533,6 +559,7 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
             format!(", also reached as {}", aliases.join(", "))
         },
         ttl = e(&data["access_token_ttl"]),
+        users_q_value = escape(&users_q),
         user_opts = options(users_list, "username", None),
         client_opts = options(clients_list, "client_id", Some("docs")),
         user_filter = options(users_list, "username", q.user.as_deref()),
@@ -766,11 +793,17 @@ struct DriveQuery {
     trash: bool,
     item: Option<String>,
     after: Option<String>,
+    /// The page of the users' tabs: after this user id.
+    users_after: Option<String>,
 }
 
 async fn drive(State(app): State<AppState>, q: Result<Query<DriveQuery>, QueryRejection>) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
-    let users = match dashboard::drive_users_data(&app).await {
+    let page_of_users = dashboard::DriveUsersQuery {
+        after: q.users_after.clone(),
+        limit: None,
+    };
+    let users = match dashboard::drive_users_data(&app, page_of_users).await {
         Ok(u) => u,
         Err(error) => return error_page(&app, "/_emu/drive", "Drive", &error),
     };
@@ -796,7 +829,13 @@ async fn drive(State(app): State<AppState>, q: Result<Query<DriveQuery>, QueryRe
     let mut body = if user_links.is_empty() {
         "<p class=\"emu-muted\">No Drive user yet: a user appears here after its first call to the Drive API.</p>".to_owned()
     } else {
-        format!("<nav class=\"emu-tabs\" aria-label=\"Drive users\">{user_links}</nav>")
+        let more = users["next"].as_str().map_or(String::new(), |n| {
+            format!(
+                "<a class=\"emu-next\" href=\"/_emu/drive?users_after={}\">More users →</a>",
+                enc(n)
+            )
+        });
+        format!("<nav class=\"emu-tabs\" aria-label=\"Drive users\">{user_links}{more}</nav>")
     };
     if let Some(user) = q.user.as_deref() {
         let items = dashboard::drive_items_data(

@@ -475,6 +475,49 @@ pub fn list_users(conn: &Connection, realm: &str) -> Result<Vec<User>> {
     Ok(users)
 }
 
+/// One page of a realm's users by username, after the username `after` (`""`: the first
+/// page), those whose username or email contains `search` (any case) when it is not empty;
+/// at most `limit`.
+pub fn users_page(
+    conn: &Connection,
+    realm: &str,
+    after: &str,
+    search: &str,
+    limit: usize,
+) -> Result<Vec<User>> {
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND username > ?2
+         AND (?3 = '' OR username LIKE ?4 ESCAPE '\\' OR email LIKE ?4 ESCAPE '\\')
+         ORDER BY username LIMIT ?5"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let users = stmt
+        .query_map(
+            rusqlite::params![realm, after, search, pattern, limit],
+            user_from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+/// The user `username` of `realm`, if any.
+pub fn find_user_by_username(conn: &Connection, realm: &str, username: &str) -> Result<Option<User>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND username = ?2"),
+            [realm, username],
+            user_from_row,
+        )
+        .optional()?)
+}
+
 /// Deletes a user with their sessions and tokens; false if there was none.
 pub fn delete_user(tx: &Transaction<'_>, realm: &str, username: &str) -> Result<bool> {
     Ok(tx.execute(

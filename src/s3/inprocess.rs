@@ -110,6 +110,19 @@ impl Store {
     }
 }
 
+/// Why [`Store::put_stream`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PutError {
+    #[error("no bucket {0}")]
+    NoSuchBucket(String),
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("the body failed: {0}")]
+    Body(String),
+    #[error(transparent)]
+    Internal(#[from] crate::Error),
+}
+
 impl Store {
     /// Stores `body` as the new latest version of `key`, as a PutObject would.
     pub async fn put_bytes(
@@ -119,18 +132,43 @@ impl Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> crate::Result<()> {
-        let Some(bucket) = self.find_bucket(bucket) else {
-            return Err(crate::Error::io(
-                "storing an object",
-                std::io::Error::other("no such bucket"),
-            ));
-        };
         let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(body))]);
+        match self.put_stream(bucket, key, stream, content_type, u64::MAX).await {
+            Ok(()) => Ok(()),
+            Err(PutError::Internal(error)) => Err(error),
+            Err(other) => Err(crate::Error::io(
+                "storing an object",
+                std::io::Error::other(other.to_string()),
+            )),
+        }
+    }
+
+    /// Streams `body` (at most `limit` bytes) into the new latest version of `key`, as a
+    /// PutObject would; memory stays flat whatever its size.
+    pub async fn put_stream<S, E>(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: S,
+        content_type: &str,
+        limit: u64,
+    ) -> Result<(), PutError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let Some(bucket) = self.find_bucket(bucket) else {
+            return Err(PutError::NoSuchBucket(bucket.to_owned()));
+        };
         let written = self
             .blobs
-            .write(stream, Default::default(), u64::MAX)
+            .write(body, Default::default(), limit)
             .await
-            .map_err(|e| crate::Error::io("storing an object", std::io::Error::other(e.to_string())))?;
+            .map_err(|e| match e {
+                super::blobs::WriteError::TooLarge(limit) => PutError::TooLarge(limit),
+                super::blobs::WriteError::Body(why) => PutError::Body(why),
+                super::blobs::WriteError::Io(e) => crate::Error::io("storing an object", e).into(),
+            })?;
         let new = NewVersion {
             size: i64::try_from(written.size).unwrap_or(i64::MAX),
             etag: written.md5.iter().map(|b| format!("{b:02x}")).collect(),

@@ -156,6 +156,28 @@ describe('the dashboard', { timeout: 4 * TEST_TIMEOUT_MS }, () => {
     await context.close();
   });
 
+  // A measurement, not a timed assertion (machines here are shared): each page's first
+  // contentful paint, as Chromium's paint timing reports it, into target/browser/.
+  test('every page paints: first contentful paint measured', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const pages = ['/_emu/', '/_emu/identity', '/_emu/s3', '/_emu/drive', '/_emu/requests', '/_emu/control'];
+    const measured = {};
+    for (const url of pages) {
+      const { context, page, response } = await openPage(url);
+      assert.equal(response.status(), 200, url);
+      const fcp = await page.evaluate(() => new Promise((resolve) => {
+        const seen = performance.getEntriesByName('first-contentful-paint')[0];
+        if (seen) { resolve(seen.startTime); return; }
+        new PerformanceObserver((list) => resolve(list.getEntries()[0].startTime)).observe({ type: 'paint', buffered: true });
+      }));
+      assert.ok(Number.isFinite(fcp) && fcp > 0, `${url}: no contentful paint (${fcp})`);
+      measured[url] = Math.round(fcp * 10) / 10;
+      await context.close();
+    }
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.writeFileSync(path.join(ARTIFACTS, 'dashboard-first-paint.json'), JSON.stringify(measured, null, 2));
+    console.log(`first contentful paint, ms: ${JSON.stringify(measured)}`);
+  });
+
   test('the journal tails a refused request with its reason and opens its headers', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { context, page } = await openPage('/_emu/requests', { width: 1100 });
     // The refusal made before the page loaded is rendered by the server...

@@ -263,6 +263,127 @@ async fn users_claims_and_enabled_are_patched() {
     );
 }
 
+#[tokio::test]
+async fn users_page_by_username_and_search() {
+    let emu = util::start().await;
+    // 250 more users than the default fixture's, through the control plane.
+    for n in 0..250 {
+        let (status, body) = call(
+            &emu,
+            "POST",
+            "/_emu/realms/lasuite/users",
+            Some(json!({"username": format!("user{n:03}"), "password": "pw",
+                        "email": format!("u{n:03}@bulk.test")})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut seen = Vec::new();
+    let mut path = "/_emu/api/realms/lasuite/users".to_owned();
+    loop {
+        let (status, page) = call(&emu, "GET", &path, None).await;
+        assert_eq!(status, 200, "{page}");
+        let users = page["users"].as_array().unwrap();
+        assert!(users.len() <= 100, "one page at most");
+        seen.extend(users.iter().map(|u| u["username"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => {
+                assert_eq!(Some(next), seen.last().map(String::as_str));
+                path = format!("/_emu/api/realms/lasuite/users?after={next}");
+            }
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "by username, each once");
+    assert!(seen.len() >= 252 && seen.contains(&"alice".to_owned()));
+
+    // Search: username or email, any case; `_` and `%` are literal.
+    let (_, found) = call(&emu, "GET", "/_emu/api/realms/lasuite/users?q=U24&limit=5", None).await;
+    let names: Vec<&str> = found["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    // "U24" is in the emails u240@... to u249@... (not in u024@..., nor in any username).
+    assert_eq!(names, ["user240", "user241", "user242", "user243", "user244"]);
+    assert!(found["next"].is_string(), "more than five match");
+    let (_, by_email) = call(
+        &emu,
+        "GET",
+        "/_emu/api/realms/lasuite/users?q=%40BULK.test&limit=1",
+        None,
+    )
+    .await;
+    assert_eq!(by_email["users"][0]["username"], "user000");
+    let (_, literal) = call(&emu, "GET", "/_emu/api/realms/lasuite/users?q=_", None).await;
+    assert_eq!(
+        literal["users"],
+        json!([]),
+        "no username or email has an underscore"
+    );
+
+    // The page shows the same page, with a link to the next.
+    let (status, html) = page(&emu, "/_emu/identity?realm=lasuite&users_q=user1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(">user100<") && html.contains(">user199<") && !html.contains(">user000<"));
+    assert!(
+        !html.contains("users_after="),
+        "all 100 matches fit one page: no next link"
+    );
+    let (_, html) = page(&emu, "/_emu/identity?realm=lasuite&users_q=bulk.test").await;
+    assert!(html.contains(">user099<") && !html.contains(">user100<"));
+    assert!(
+        html.contains("users_q=bulk.test&amp;users_after=user099"),
+        "a next link"
+    );
+
+    let invalid = |d: &str| (400, json!({"error": "invalid_request", "error_description": d}));
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/lasuite/users?limit=0", None).await,
+        invalid("limit must be between 1 and 1000")
+    );
+    let (status, unknown) = call(&emu, "GET", "/_emu/api/realms/lasuite/users?page=2", None).await;
+    assert_eq!((status, &unknown["error"]), (400, &json!("invalid_request")));
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/nowhere/users", None).await,
+        (
+            404,
+            json!({"error": "Realm does not exist", "error_description": "Realm does not exist"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_upload_streams_to_the_store_whatever_its_size() {
+    let emu = util::start().await;
+    // Larger than any in-memory request limit (axum's default is 2 MB).
+    let body: Vec<u8> = (0..6 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    let put = client()
+        .put(format!(
+            "{}/_emu/api/s3/buckets/docs-media-storage/object",
+            emu.url()
+        ))
+        .query(&[("key", "big/blob.bin")])
+        .header("content-type", "application/x-test")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
+    let version: Value = put.json().await.unwrap();
+    assert_eq!(version["size"], body.len());
+    let stored = S3Client::with_keys(&emu, "docs", "password")
+        .get("/docs-media-storage/big/blob.bin")
+        .await;
+    assert_eq!(stored.status, 200);
+    assert_eq!(stored.header("content-type"), Some("application/x-test"));
+    assert!(stored.body == body, "the bytes stored are the bytes sent");
+}
+
 async fn upload(
     emu: &lasuite_emu::RunningEmulator,
     bucket: &str,
@@ -455,8 +576,29 @@ async fn drive_items_accesses_and_trash_per_user() {
         driveutil::call(&emu, "DELETE", &format!("/items/{gone}/"), Some(&token), None).await;
     assert_eq!(status, 204);
 
+    // Bob becomes a Drive user by calling the API once.
+    let bob = driveutil::token(&emu, "bob").await;
+    driveutil::folder(&emu, &bob, None, "Bob's").await;
     let (status, users) = call(&emu, "GET", "/_emu/api/drive/users", None).await;
     assert_eq!(status, 200, "{users}");
+    assert_eq!(users["next"], Value::Null, "one page holds them all");
+    let first = users["users"][0]["id"].as_str().unwrap().to_owned();
+    let (status, one) = call(&emu, "GET", "/_emu/api/drive/users?limit=1", None).await;
+    assert_eq!((status, &one["next"]), (200, &json!(first)), "{one}");
+    let (status, rest) = call(&emu, "GET", &format!("/_emu/api/drive/users?after={first}"), None).await;
+    assert_eq!(status, 200, "{rest}");
+    assert_eq!(
+        rest["users"].as_array().unwrap().len() + 1,
+        users["users"].as_array().unwrap().len(),
+        "the page after the first user holds the others"
+    );
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/drive/users?after=nobody", None).await,
+        (
+            400,
+            json!({"error": "invalid_request", "error_description": "after names no Drive user"})
+        )
+    );
     let alice = users["users"]
         .as_array()
         .unwrap()

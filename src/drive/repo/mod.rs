@@ -782,14 +782,32 @@ pub fn usage_by_user(conn: &Connection) -> Result<Vec<UserUsage>> {
 // ----- the dashboard (src/admin/dashboard.rs) -------------------------------------------------
 
 /// Every Drive user, oldest first, at most `limit`.
-pub fn all_users(conn: &Connection, limit: i64) -> Result<Vec<DriveUser>> {
+/// Drive's users in the order they first came, after the user `after` (none: from the first),
+/// at most `limit`; `None` when `after` names no user.
+pub fn users_page(conn: &Connection, after: Option<&str>, limit: i64) -> Result<Option<Vec<DriveUser>>> {
+    let Some(after) = after else {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM drive_users ORDER BY created_at, id LIMIT ?1"
+        ))?;
+        let users = stmt.query_map([limit], user_from_row)?;
+        return Ok(Some(users.collect::<rusqlite::Result<Vec<_>>>()?));
+    };
+    let cursor: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT created_at, id FROM drive_users WHERE id = ?1",
+            [after],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((created_at, id)) = cursor else {
+        return Ok(None);
+    };
     let mut stmt = conn.prepare(&format!(
-        "SELECT {USER_COLUMNS} FROM drive_users ORDER BY created_at, id LIMIT ?1"
+        "SELECT {USER_COLUMNS} FROM drive_users WHERE (created_at, id) > (?1, ?2)
+         ORDER BY created_at, id LIMIT ?3"
     ))?;
-    let users = stmt
-        .query_map([limit], user_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(users)
+    let users = stmt.query_map(rusqlite::params![created_at, id, limit], user_from_row)?;
+    Ok(Some(users.collect::<rusqlite::Result<Vec<_>>>()?))
 }
 
 /// Which items the dashboard lists.
