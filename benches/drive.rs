@@ -114,7 +114,12 @@ async fn main() {
     let (durable_p50, durable_p99, durable_per_sec) = upload_flows(&durable, 300).await;
     durable.stop().await;
 
-    let emu = Emulator::builder().start().await.unwrap();
+    // Drive 0.21.1's EXTERNAL_API default has no `move`: allow every action, as tests do.
+    let emu = Emulator::builder()
+        .fixture_toml("[drive]\nexternal_api = \"all\"\n")
+        .start()
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
     let api = |path: &str| format!("{}{API}{path}", emu.url());

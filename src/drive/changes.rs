@@ -162,27 +162,37 @@ fn validate_update(
 /// `DELETE items/{id}/` (§8.5): soft delete, 204.
 pub async fn destroy(app: &AppState, caller: &Caller, id: &str) -> Result<Response, DriveError> {
     let Loaded { item, .. } = load(app, caller, id, "destroy").await?;
+    // Upstream tells the apps first, then soft-deletes.
     let pointers = external_apps::pointers(app, caller, &item).await?;
+    external_apps::notify(app, &pointers, Lifecycle::Delete).await;
     let now = app.clock.now_micros();
     app.db.write(move |tx| repo::soft_delete(tx, &item, now)).await?;
-    external_apps::notify(app, pointers, Lifecycle::Delete);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `DELETE items/{id}/hard-delete/` (§8.12): gone at once, its objects purged; 204.
 pub async fn hard_delete(app: &AppState, caller: &Caller, id: &str) -> Result<Response, DriveError> {
     let Loaded { item, .. } = load(app, caller, id, "hard_delete").await?;
+    // Upstream's view tells the apps to purge before `Item.hard_delete` checks anything: an
+    // item not yet soft-deleted has its app resources purged, then the 400 (PR #790, as is).
+    let pointers = external_apps::pointers(app, caller, &item).await?;
+    external_apps::notify(app, &pointers, Lifecycle::Purge).await;
     if item.deleted_at.is_none() {
-        return Err(DriveError::invalid(
+        let refusal = DriveError::invalid(
             "hard_deleted_at",
             "item_hard_delete_should_soft_delete_first",
             "To hard delete an item, it must first be soft deleted.",
-        ));
+        );
+        return Err(if pointers.is_empty() {
+            refusal
+        } else {
+            refusal.because("not soft-deleted, refused after the purge callback was sent (upstream's order)")
+        });
     }
-    let pointers = external_apps::pointers(app, caller, &item).await?;
+    let backstop = external_apps::subtree_pointers(app, &item).await?;
     let now = app.clock.now_micros();
     let keys = app.db.write(move |tx| repo::hard_delete(tx, &item, now)).await?;
-    external_apps::notify(app, pointers, Lifecycle::Purge);
+    external_apps::purge_backstop(app, backstop);
     for key in keys {
         app.s3.store.delete_current(BUCKET, &key).await?;
     }
@@ -221,7 +231,7 @@ pub async fn restore(app: &AppState, caller: &Caller, id: &str) -> Result<Value,
         .await?
         .unwrap_or(restored);
     let pointers = external_apps::pointers(app, caller, &restored).await?;
-    external_apps::notify(app, pointers, Lifecycle::Restore);
+    external_apps::notify(app, &pointers, Lifecycle::Restore).await;
     Ok(json!({"detail": "item has been successfully restored."}))
 }
 

@@ -112,12 +112,22 @@ impl Lifecycle {
 
 /// The pointers of `item`'s subtree (itself included) by app, read now: before a delete or a
 /// purge changes them, after a restore.
+/// Empty for a server-to-server caller: the app made the change itself.
 pub async fn pointers(
     app: &AppState,
     caller: &Caller,
     item: &Item,
 ) -> Result<Vec<(String, Vec<String>)>, DriveError> {
-    if !app.drive().docs_poc || caller.s2s {
+    if caller.s2s {
+        return Ok(Vec::new());
+    }
+    subtree_pointers(app, item).await
+}
+
+/// The pointers of `item`'s subtree by app, whoever asked: what the purge task's backstop
+/// notifies (upstream's task does not know who made the change).
+pub async fn subtree_pointers(app: &AppState, item: &Item) -> Result<Vec<(String, Vec<String>)>, DriveError> {
+    if !app.drive().docs_poc {
         return Ok(Vec::new());
     }
     let path = item.path.clone();
@@ -138,32 +148,41 @@ pub async fn pointers(
     Ok(by_app)
 }
 
-/// `_notify_external_apps`: one POST per app with the pointers' ids, in the background (the
-/// answer never waits for it). One attempt each, as upstream's; a failure is logged. A purge
-/// is reported twice, as upstream's view and then its purge task's backstop do (leaf first).
-pub fn notify(app: &AppState, by_app: Vec<(String, Vec<String>)>, change: Lifecycle) {
+/// `_notify_external_apps`: one POST per app with the pointers' ids, inside the request as
+/// upstream's view makes it (before a soft delete or hard delete, after a restore: the answer
+/// waits for it, up to the backend's 10 s timeout). One attempt each, as upstream's; a failure
+/// is logged and never fails the operation.
+pub async fn notify(app: &AppState, by_app: &[(String, Vec<String>)], change: Lifecycle) {
     for (app_name, ids) in by_app {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if !app.drive().external_apps.contains_key(&app_name) {
-                tracing::warn!(app = app_name, "No backend configured for external app");
-                return;
-            }
-            let mut calls = vec![ids.clone()];
-            if change == Lifecycle::Purge {
-                calls.push(ids.iter().rev().cloned().collect());
-            }
-            for ids in calls {
-                if let Err(message) = post(&app, &app_name, change.path(), &json!({"ids": ids})).await {
-                    tracing::error!(
-                        app = app_name,
-                        change = ?change,
-                        %message,
-                        "External app notification failed"
-                    );
-                }
-            }
-        });
+        post_logged(app, app_name, change, ids.clone()).await;
+    }
+}
+
+/// `process_item_purge`'s backstop: Drive's worker, after a hard delete, sends the purge again
+/// for every pointer of the subtree, leaf first. In the background, one attempt (the task has
+/// no retry; upstream's periodic purge runs it again).
+pub fn purge_backstop(app: &AppState, by_app: Vec<(String, Vec<String>)>) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        for (app_name, ids) in by_app {
+            let leaf_first = ids.into_iter().rev().collect();
+            post_logged(&app, &app_name, Lifecycle::Purge, leaf_first).await;
+        }
+    });
+}
+
+async fn post_logged(app: &AppState, app_name: &str, change: Lifecycle, ids: Vec<String>) {
+    if !app.drive().external_apps.contains_key(app_name) {
+        tracing::warn!(app = app_name, "No backend configured for external app");
+        return;
+    }
+    if let Err(message) = post(app, app_name, change.path(), &json!({"ids": ids})).await {
+        tracing::error!(
+            app = app_name,
+            change = ?change,
+            %message,
+            "External app notification failed"
+        );
     }
 }
 

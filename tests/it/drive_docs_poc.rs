@@ -355,9 +355,11 @@ async fn drive_docs_poc_lifecycle_callbacks_reach_docs() {
         json!({"id": id, "title": "From Drive", "sub": sub, "email": "alice@example.com"})
     );
     let ids = json!({"ids": [id]});
+    // Upstream's view notifies inside the request: each callback has arrived by the answer.
+    let sent = |seen: &mut mpsc::UnboundedReceiver<Seen>| seen.try_recv().expect("sent before the answer");
     let (status, _, _) = driveutil::call(&emu, "DELETE", &format!("/items/{id}/"), Some(&token), None).await;
     assert_eq!(status, 204);
-    let (path, auth, body) = seen.recv().await.unwrap();
+    let (path, auth, body) = sent(&mut seen);
     assert_eq!(
         (path.as_str(), auth, body),
         ("/api/v1.0/documents/s2s-delete/", bearer.clone(), ids.clone())
@@ -365,30 +367,77 @@ async fn drive_docs_poc_lifecycle_callbacks_reach_docs() {
     let (status, _, _) =
         driveutil::call(&emu, "POST", &format!("/items/{id}/restore/"), Some(&token), None).await;
     assert_eq!(status, 200);
-    let (path, _, body) = seen.recv().await.unwrap();
+    let (path, _, body) = sent(&mut seen);
     assert_eq!(
         (path.as_str(), body),
         ("/api/v1.0/documents/s2s-restore/", ids.clone())
     );
+    // PR #790 as it is: a hard delete of an item not soft-deleted sends the purge, then 400.
+    let hard_delete = format!("/items/{id}/hard-delete/");
+    let (status, body, _) = driveutil::call(&emu, "DELETE", &hard_delete, Some(&token), None).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["errors"][0]["code"],
+        "item_hard_delete_should_soft_delete_first"
+    );
+    let (path, _, body) = sent(&mut seen);
+    assert_eq!(
+        (path.as_str(), body),
+        ("/api/v1.0/documents/s2s-purge/", ids.clone())
+    );
+    let reason = driveutil::journal_reason(&emu, &hard_delete).await;
+    assert_eq!(
+        reason,
+        "not soft-deleted, refused after the purge callback was sent (upstream's order)"
+    );
+
     driveutil::call(&emu, "DELETE", &format!("/items/{id}/"), Some(&token), None).await;
-    assert_eq!(seen.recv().await.unwrap().0, "/api/v1.0/documents/s2s-delete/");
-    let (status, _, _) = driveutil::call(
+    assert_eq!(sent(&mut seen).0, "/api/v1.0/documents/s2s-delete/");
+    let (status, _, _) = driveutil::call(&emu, "DELETE", &hard_delete, Some(&token), None).await;
+    assert_eq!(status, 204);
+    // The view's purge notification, in the request; then the purge task's backstop.
+    let (path, _, body) = sent(&mut seen);
+    assert_eq!(
+        (path.as_str(), body),
+        ("/api/v1.0/documents/s2s-purge/", ids.clone())
+    );
+    let (path, _, body) = seen.recv().await.unwrap();
+    assert_eq!(
+        (path.as_str(), body),
+        ("/api/v1.0/documents/s2s-purge/", ids.clone())
+    );
+}
+
+#[tokio::test]
+async fn drive_docs_poc_a_server_to_server_purge_still_gets_the_tasks_backstop() {
+    let (docs, mut seen) = docs_recorder().await;
+    let emu = start_with(&fixture(&docs)).await;
+    let (_, sub) = alice(&emu).await;
+    let auth = format!("Bearer {SECRET}");
+    let as_alice = [("Authorization", auth.as_str()), ("X-User-Sub", sub.as_str())];
+    let doc = json!({"type": "file", "title": "Doc", "metadata": {"external_app": "docs"}});
+    let (status, item) = internal(&emu, "POST", "/items/", &as_alice, Some(doc)).await;
+    assert_eq!(status, 201, "{item}");
+    let id = item["id"].as_str().unwrap().to_owned();
+    // Server-to-server, the view notifies nothing: Docs made the change itself.
+    let (status, _) = internal(&emu, "DELETE", &format!("/items/{id}/"), &as_alice, None).await;
+    assert_eq!(status, 204);
+    let (status, _) = internal(
         &emu,
         "DELETE",
         &format!("/items/{id}/hard-delete/"),
-        Some(&token),
+        &as_alice,
         None,
     )
     .await;
     assert_eq!(status, 204);
-    // The view's purge notification, then the purge task's backstop.
-    for _ in 0..2 {
-        let (path, _, body) = seen.recv().await.unwrap();
-        assert_eq!(
-            (path.as_str(), body),
-            ("/api/v1.0/documents/s2s-purge/", ids.clone())
-        );
-    }
+    // The purge task does not know who asked: its backstop reaches Docs, once.
+    let (path, _, body) = seen.recv().await.unwrap();
+    assert_eq!(
+        (path.as_str(), body),
+        ("/api/v1.0/documents/s2s-purge/", json!({"ids": [id]}))
+    );
+    assert!(seen.try_recv().is_err(), "nothing else: {:?}", seen.try_recv());
 }
 
 #[tokio::test]
