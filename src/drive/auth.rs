@@ -201,10 +201,18 @@ async fn resolve_user(
         || DriveError::authentication_failed("Login failed: No user found for the given access token.");
     let realm = app.directory().realm(realm_name).ok_or_else(missing)?;
     let (sub, now) = (sub.to_owned(), app.clock.now());
+    // Known users (every request but a user's first) are a read: a write here would queue
+    // every API call behind the writer and move the database epoch, which empties the
+    // introspection cache for everyone.
+    let known = sub.clone();
+    if let Some(user) = app.db.read(move |conn| repo::find_by_sub(conn, &known)).await? {
+        return Ok(user);
+    }
     let email_claim = claims.get("email").and_then(Value::as_str).map(str::to_owned);
     let user = app
         .db
         .write(move |tx| {
+            // Another request may have made the user since the read.
             if let Some(user) = repo::find_by_sub(tx, &sub)? {
                 return Ok(Some(user));
             }
