@@ -11,7 +11,8 @@
 //! What a caller sees does not change: its closure's changes commit entirely or not at all;
 //! a closure that fails rolls back only its savepoint, never its batch-mates; `Ok` comes back
 //! only after the commit that holds the change returned, synced when durable. A commit that
-//! fails fails every closure of the batch.
+//! fails fails every closure of the batch. A batch of nothing but new tokens commits without
+//! the sync (`Db::write_new_tokens` says why); one with any other write syncs them all.
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -25,20 +26,24 @@ pub(super) trait Job: Send {
     fn run(&mut self, tx: &Transaction<'_>) -> bool;
     /// Answers the caller: its value when the batch committed, else why not.
     fn finish(self: Box<Self>, committed: std::result::Result<(), &str>);
+    /// Whether the write only adds new tokens ([`Db::write_new_tokens`](super::Db::write_new_tokens)).
+    fn only_adds_tokens(&self) -> bool;
 }
 
 /// A write closure and the channel its caller waits on.
 pub(super) struct Queued<T, F> {
     write: Option<F>,
+    only_adds_tokens: bool,
     outcome: Option<Result<T>>,
     reply: oneshot::Sender<Result<T>>,
 }
 
 impl<T, F> Queued<T, F> {
-    pub(super) fn new(write: F) -> (Self, oneshot::Receiver<Result<T>>) {
+    pub(super) fn new(write: F, only_adds_tokens: bool) -> (Self, oneshot::Receiver<Result<T>>) {
         let (reply, answer) = oneshot::channel();
         let queued = Self {
             write: Some(write),
+            only_adds_tokens,
             outcome: None,
             reply,
         };
@@ -71,6 +76,10 @@ where
         };
         // The caller may have gone (its request was cancelled): its change stands regardless.
         let _ = self.reply.send(answer);
+    }
+
+    fn only_adds_tokens(&self) -> bool {
+        self.only_adds_tokens
     }
 }
 
@@ -152,13 +161,16 @@ mod tests {
     #[test]
     fn a_failing_write_rolls_back_only_itself() {
         let mut conn = table();
-        let (one, one_answer) = Queued::new(insert(1));
-        let (bad, mut bad_answer) = Queued::new(|tx: &Transaction<'_>| -> Result<i64> {
-            tx.execute("INSERT INTO t (v) VALUES (2)", [])?;
-            tx.execute("INSERT INTO nowhere VALUES (1)", [])?;
-            Ok(2)
-        });
-        let (three, three_answer) = Queued::new(insert(3));
+        let (one, one_answer) = Queued::new(insert(1), false);
+        let (bad, mut bad_answer) = Queued::new(
+            |tx: &Transaction<'_>| -> Result<i64> {
+                tx.execute("INSERT INTO t (v) VALUES (2)", [])?;
+                tx.execute("INSERT INTO nowhere VALUES (1)", [])?;
+                Ok(2)
+            },
+            false,
+        );
+        let (three, three_answer) = Queued::new(insert(3), false);
         let jobs: Vec<Box<dyn Job>> = vec![Box::new(one), Box::new(bad), Box::new(three)];
         let mut commits = 0;
         run(&mut conn, jobs, || commits += 1);
@@ -172,13 +184,16 @@ mod tests {
     #[test]
     fn a_broken_transaction_fails_every_write_of_the_batch() {
         let mut conn = table();
-        let (one, one_answer) = Queued::new(insert(1));
+        let (one, one_answer) = Queued::new(insert(1), false);
         // What SQLite does by itself on a full disk: the whole transaction rolled back.
-        let (breaks, _) = Queued::new(|tx: &Transaction<'_>| -> Result<i64> {
-            tx.execute_batch("ROLLBACK")?;
-            Err(Error::Batch("disk full".into()))
-        });
-        let (after, after_answer) = Queued::new(insert(3));
+        let (breaks, _) = Queued::new(
+            |tx: &Transaction<'_>| -> Result<i64> {
+                tx.execute_batch("ROLLBACK")?;
+                Err(Error::Batch("disk full".into()))
+            },
+            false,
+        );
+        let (after, after_answer) = Queued::new(insert(3), false);
         let jobs: Vec<Box<dyn Job>> = vec![Box::new(one), Box::new(breaks), Box::new(after)];
         let mut commits = 0;
         run(&mut conn, jobs, || commits += 1);
@@ -210,5 +225,26 @@ mod tests {
         assert_eq!(answers, (0..200).collect::<Vec<_>>());
         let stored = db.read(|conn| Ok(values(conn))).await.unwrap();
         assert_eq!(stored, (0..200).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn new_tokens_alone_leave_the_epoch_and_any_other_write_moves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::Db::open(&dir.path().join("state.db"), true).unwrap();
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?))
+            .await
+            .unwrap();
+        let before = db.epoch();
+        db.write_new_tokens(insert(1)).await.unwrap();
+        assert_eq!(db.epoch(), before, "a token added ends no token");
+        db.write(insert(2)).await.unwrap();
+        assert!(db.epoch() > before);
+        // The writer is back to FULL after a token batch.
+        let level: i64 = db
+            .write(|tx| Ok(tx.query_row("PRAGMA synchronous", [], |row| row.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(level, 2, "synchronous = FULL");
+        assert_eq!(db.read(|conn| Ok(values(conn))).await.unwrap(), [1, 2]);
     }
 }

@@ -122,53 +122,54 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let (job, answer) = batch::Queued::new(f);
+        self.enqueue(f, false).await
+    }
+
+    /// Like [`Db::write`], for writes that only add new tokens: a batch of nothing else is not
+    /// synced (a token lost in a crash only makes a client log in again, which Keycloak's own
+    /// restarts do too), and they do not move [`Db::epoch`], since no token ends by them.
+    pub async fn write_new_tokens<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.enqueue(f, true).await
+    }
+
+    async fn enqueue<T, F>(&self, f: F, only_adds_tokens: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let (job, answer) = batch::Queued::new(f, only_adds_tokens);
         self.inner.queue_lock().push(Box::new(job));
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let mut conn = lock(&inner.writer);
             let jobs = std::mem::take(&mut *inner.queue_lock());
             // Empty: an earlier task took this write into its batch, and answers it.
-            if !jobs.is_empty() {
-                // The epoch moves before any caller hears of the commit: a token revoked is
-                // never found valid in a cache afterwards.
-                batch::run(&mut conn, jobs, || {
+            if jobs.is_empty() {
+                return;
+            }
+            let tokens_only = jobs.iter().all(|job| job.only_adds_tokens());
+            // Should the pragma fail, the batch is synced like any other.
+            let relaxed =
+                inner.durable && tokens_only && conn.execute_batch("PRAGMA synchronous = NORMAL;").is_ok();
+            // The epoch moves before any caller hears of the commit: a token revoked is
+            // never found valid in a cache afterwards.
+            batch::run(&mut conn, jobs, || {
+                if !tokens_only {
                     inner.epoch.fetch_add(1, Ordering::Release);
-                });
+                }
+            });
+            if relaxed && let Err(error) = conn.execute_batch("PRAGMA synchronous = FULL;") {
+                tracing::error!(%error, "could not restore synchronous = FULL after a token batch");
             }
         })
         .await?;
         answer
             .await
             .unwrap_or_else(|_| Err(Error::Batch("its batch was abandoned".to_owned())))
-    }
-
-    /// Like [`Db::write`], for writes that only add new tokens: their commit is not synced
-    /// (a token lost in a crash only makes a client log in again, which Keycloak's own
-    /// restarts do too), and it does not move [`Db::epoch`], since no token ends by it.
-    pub async fn write_new_tokens<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
-    {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            if inner.durable {
-                conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-            }
-            let result = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let value = f(&tx)?;
-                tx.commit()?;
-                Ok(value)
-            })();
-            if inner.durable {
-                conn.execute_batch("PRAGMA synchronous = FULL;")?;
-            }
-            result
-        })
-        .await?
     }
 
     /// Changes with every commit that may have ended a token's life (revocation, logout, a
