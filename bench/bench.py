@@ -227,7 +227,7 @@ def wrk_get(url, seconds, connections, threads):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), re.search(r"99%\s+(\S+)", out).group(1)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
 
 
 def tls_rows(args):

@@ -76,7 +76,7 @@ def counted_rate(url, body, marker, seconds, connections, threads):
     finally:
         os.unlink(script.name)
     good, bad, secs = re.search(r"GOOD (\d+) BAD (\d+) SECONDS ([\d.]+)", out).groups()
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return int(good) / float(secs), p99, int(bad)
 
 

@@ -162,11 +162,20 @@ pub async fn start(config: Config) -> Result<Running> {
             0
         });
     }
-    // A fresh ephemeral directory has nothing to sweep.
+    // A fresh ephemeral directory has nothing to sweep. The sweep waits a moment, so that it
+    // does not compete with the first requests for the CPU; a stop before it began skips it
+    // (the next start sweeps).
     if tempdir.is_none() {
         let app = Arc::clone(&app);
+        let mut stop = stopped.clone();
         tasks.spawn(async move {
-            sweep_orphan_bodies(app).await;
+            let waited = tokio::select! {
+                () = tokio::time::sleep(SWEEP_DELAY) => true,
+                _ = stop.wait_for(|stop| *stop) => false,
+            };
+            if waited {
+                sweep_orphan_bodies(app).await;
+            }
             0
         });
     }
@@ -278,6 +287,9 @@ fn open_s3(db: &Db, data_dir: &std::path::Path, clock: &Arc<Clock>, durable: boo
     let store = s3::Store::open(db.clone(), blobs, Arc::clone(clock))?;
     Ok(s3::S3::new(store, credentials))
 }
+
+/// How long after a start the sweep of orphan bodies begins.
+const SWEEP_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Removes the bodies an interrupted write left (placed, but no row committed to name them),
 /// beside requests: reading every row and listing every body grows with the data, and a start

@@ -307,12 +307,20 @@ async fn verify(emu: &Emu, dir: &Path, ledger: &Ledger) {
         .unwrap();
     assert_eq!(integrity, "ok");
     let referenced = lasuite_emu::s3::store::referenced_blobs(&conn).unwrap();
-    let mut on_disk = HashSet::new();
-    for shard in std::fs::read_dir(dir.join("blobs")).unwrap() {
-        for file in std::fs::read_dir(shard.unwrap().path()).unwrap() {
-            on_disk.insert(file.unwrap().file_name().into_string().unwrap());
+    // Orphans are swept beside requests, shortly after the start: wait for it (bounded).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let on_disk = loop {
+        let mut on_disk = HashSet::new();
+        for shard in std::fs::read_dir(dir.join("blobs")).unwrap() {
+            for file in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+                on_disk.insert(file.unwrap().file_name().into_string().unwrap());
+            }
         }
-    }
+        if on_disk.is_subset(&referenced) || std::time::Instant::now() > deadline {
+            break on_disk;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let orphans: Vec<_> = on_disk.difference(&referenced).collect();
     assert!(orphans.is_empty(), "bodies no row names: {orphans:?}");
     let missing: Vec<_> = referenced.difference(&on_disk).collect();

@@ -629,12 +629,17 @@ async fn orphan_bodies_and_temp_files_are_swept_after_start() {
         .start()
         .await
         .unwrap();
-    // tmp/ is emptied before serving; the sweep of blobs/ runs beside requests, and a stop
-    // waits for it.
+    // tmp/ is emptied before serving; the sweep of blobs/ runs beside requests, shortly after.
     assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     assert_eq!(S3Client::new(&emu).get(&format!("{B}/kept")).await.body, b"kept");
+    let orphan = dir.path().join("blobs/ff/ff00orphan");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while orphan.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!orphan.exists(), "swept");
+    assert_eq!(S3Client::new(&emu).get(&format!("{B}/kept")).await.body, b"kept");
     emu.stop().await;
-    assert!(!dir.path().join("blobs/ff/ff00orphan").exists());
 }
 
 #[tokio::test]
