@@ -215,7 +215,7 @@ async fn drive(connection: impl Graceful, mut stop: watch::Receiver<bool>) {
 /// not in `Host`. Everything behind (SigV4's canonical headers, s3s, the redirect checks)
 /// reads `Host`, so it is written from the authority, as an HTTP/1.1 client would have sent it.
 fn host_from_authority<B>(request: &mut hyper::Request<B>) {
-    if request.headers().contains_key(hyper::header::HOST) {
+    if request.version() != hyper::Version::HTTP_2 || request.headers().contains_key(hyper::header::HOST) {
         return;
     }
     let host = request

@@ -91,6 +91,15 @@ fn page_size(limit: Option<usize>) -> Result<usize, OAuthError> {
     }
 }
 
+/// One page of `rows` read with `limit + 1`: the first `limit`, and the cursor of the last
+/// when the extra row says there is more.
+fn page_of<T>(mut rows: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more.then(|| rows.last().map(cursor)).flatten();
+    (rows, next)
+}
+
 // ---- the admin key as a cookie ----
 
 /// The cookie's value for a key: a digest, so the cookie jar never holds the key.
@@ -299,10 +308,8 @@ pub async fn users_data(app: &AppState, name: &str, q: UsersQuery) -> Result<Val
         .db
         .read(move |conn| oidc_store::users_page(conn, &realm.name, &q.after, &q.q, limit + 1))
         .await?;
-    let more = users.len() > limit;
-    let users: Vec<&crate::oidc::model::User> = users.iter().take(limit).collect();
-    let next = more.then(|| users.last().map(|u| u.username.clone())).flatten();
-    let users: Vec<Value> = users.into_iter().map(user_view).collect();
+    let (users, next) = page_of(users, limit, |u| u.username.clone());
+    let users: Vec<Value> = users.iter().map(user_view).collect();
     Ok(json!({ "users": users, "next": next }))
 }
 
@@ -412,11 +419,7 @@ pub async fn tokens_data(app: &AppState, name: &str, q: TokenQuery) -> Result<Va
             )
         })
         .await?;
-    let more = rows.len() > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit).collect();
-    let next = more
-        .then(|| rows.last().map(|r| format!("{}:{}", r.issued_at, r.id)))
-        .flatten();
+    let (rows, next) = page_of(rows, limit, |r| format!("{}:{}", r.issued_at, r.id));
     let tokens: Vec<Value> = rows
         .into_iter()
         .map(|r| {
@@ -808,9 +811,7 @@ pub async fn drive_users_data(app: &AppState, q: DriveUsersQuery) -> Result<Valu
         .read(move |conn| crate::drive::repo::users_page(conn, after.as_deref(), limit as i64 + 1))
         .await?
         .ok_or_else(|| OAuthError::invalid_request("after names no Drive user"))?;
-    let more = users.len() > limit;
-    let users = &users[..users.len().min(limit)];
-    let next = more.then(|| users.last().map(|u| u.id.clone())).flatten();
+    let (users, next) = page_of(users, limit, |u| u.id.clone());
     let users: Vec<Value> = users
         .iter()
         .map(|u| json!({"id": u.id, "sub": u.sub, "email": u.email, "full_name": u.full_name, "is_active": u.is_active}))
@@ -902,11 +903,7 @@ pub async fn drive_items_data(app: &AppState, user: &str, q: ItemsQuery) -> Resu
     if parent_missing {
         return Err(not_found(format!("no item {}", q.parent.unwrap_or_default())));
     }
-    let more = items.len() > limit;
-    let items: Vec<_> = items.into_iter().take(limit).collect();
-    let next = more
-        .then(|| items.last().map(|i| format!("{}:{}", i.created_at, i.id)))
-        .flatten();
+    let (items, next) = page_of(items, limit, |i| format!("{}:{}", i.created_at, i.id));
     Ok(json!({
         "user": {"id": user.id, "sub": user.sub, "email": user.email, "full_name": user.full_name},
         "parent": parent_item.as_ref().map(|i| item_view(app, i)),
