@@ -25,8 +25,8 @@ const INSECURE_EC_PEM: &str = include_str!("../fixtures/insecure-test-keys/ec-si
 
 pub struct Keys {
     pub rs256: SigningKey,
-    /// The RS256 key again, for ring, which signs it several times faster than `rsa`.
-    rs256_ring: ring::signature::RsaKeyPair,
+    /// The RS256 key again, for aws-lc-rs, which signs it several times faster than `rsa`.
+    rs256_pair: aws_lc_rs::signature::RsaKeyPair,
     /// `base64url({"alg":"RS256","typ":"JWT","kid":...})`, the same for every token.
     rs256_header: String,
     pub es256: SigningKey,
@@ -92,7 +92,7 @@ impl Keys {
             rsa::RsaPrivateKey::from_pkcs8_pem(rsa_pem).map_err(|e| Error::Key(format!("RSA key: {e}")))?;
         let rs256 = rsa_signing_key(&rsa_key)?;
         let pkcs1 = rsa_key.to_pkcs1_der().map_err(|e| Error::Key(e.to_string()))?;
-        let rs256_ring = ring::signature::RsaKeyPair::from_der(pkcs1.as_bytes())
+        let rs256_pair = aws_lc_rs::signature::RsaKeyPair::from_der(pkcs1.as_bytes())
             .map_err(|e| Error::Key(format!("RSA key: {e}")))?;
         let rs256_header = B64.encode(
             serde_json::to_vec(&json!({"alg": "RS256", "typ": "JWT", "kid": rs256.kid}))
@@ -107,7 +107,7 @@ impl Keys {
             .finalize();
         Ok(Self {
             rs256,
-            rs256_ring,
+            rs256_pair,
             rs256_header,
             es256,
             hs256: EncodingKey::from_secret(&hmac_secret),
@@ -122,11 +122,11 @@ impl Keys {
         jws.push_str(&self.rs256_header);
         jws.push('.');
         B64.encode_string(&payload, &mut jws);
-        let mut signature = vec![0u8; self.rs256_ring.public().modulus_len()];
-        self.rs256_ring
+        let mut signature = vec![0u8; self.rs256_pair.public_modulus_len()];
+        self.rs256_pair
             .sign(
-                &ring::signature::RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
                 jws.as_bytes(),
                 &mut signature,
             )
@@ -206,7 +206,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ring_signs_tokens_jsonwebtoken_verifies() {
+    fn aws_lc_signs_tokens_jsonwebtoken_verifies() {
         let keys = Keys::insecure_test_keys().unwrap();
         let mut claims = serde_json::Map::new();
         claims.insert("sub".into(), "alice".into());

@@ -133,7 +133,7 @@ pub fn load_or_issue(paths: &Paths, names: &[String], now: i64) -> Result<Tls> {
             }
         }
     };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Key(format!("TLS versions: {e}")))?
@@ -314,7 +314,7 @@ fn verify_chain(
     roots
         .add(ca.clone())
         .map_err(|e| format!("the CA certificate: {e}"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .map_err(|e| e.to_string())?;
@@ -339,7 +339,7 @@ fn verify_chain(
 /// Whether `cert`'s public key is the one of the private key in `key_pem`.
 fn keys_match(cert: &CertificateDer<'static>, key_pem: &str) -> std::result::Result<(), String> {
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| e.to_string())?;
-    let provider = rustls::crypto::ring::default_provider();
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
     let signing = provider
         .key_provider
         .load_private_key(key)
