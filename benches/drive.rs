@@ -65,7 +65,8 @@ async fn fill(
 
 /// The upload flow, one client after another, `count` times under a new folder: p50 and p99
 /// in ms, and flows per second.
-async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64, f64, f64) {
+/// The flow's p50, p99 and rate, and the p50 of each of its three requests.
+async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64, f64, f64, [f64; 3]) {
     let http = reqwest::Client::new();
     let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
     let api = |path: &str| format!("{}{API}{path}", emu.url());
@@ -77,6 +78,8 @@ async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64,
     let root_id = root["id"].as_str().unwrap().to_owned();
     let body = vec![b'x'; 10 * 1024];
     let mut flows = Vec::new();
+    let mut steps: [Vec<f64>; 3] = Default::default();
+    let ms_since = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
     for _ in 0..count {
         let t0 = Instant::now();
@@ -85,6 +88,8 @@ async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64,
             json!({"type": "file", "filename": "bench.txt"}),
         )
         .await;
+        steps[0].push(ms_since(t0));
+        let t1 = Instant::now();
         let put = http
             .put(file["policy"].as_str().unwrap())
             .header("x-amz-acl", "private")
@@ -93,16 +98,20 @@ async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64,
             .await
             .unwrap();
         assert!(put.status().is_success());
+        steps[1].push(ms_since(t1));
+        let t2 = Instant::now();
         let ended = post(
             api(&format!("/items/{}/upload-ended/", file["id"].as_str().unwrap())),
             json!({}),
         )
         .await;
         assert_eq!(ended["upload_state"], "analyzing");
-        flows.push(t0.elapsed().as_secs_f64() * 1000.0);
+        steps[2].push(ms_since(t2));
+        flows.push(ms_since(t0));
     }
     let per_sec = flows.len() as f64 / started.elapsed().as_secs_f64();
-    (percentile(&mut flows, 0.5), percentile(&mut flows, 0.99), per_sec)
+    let step_p50 = steps.map(|mut step| percentile(&mut step, 0.5));
+    (percentile(&mut flows, 0.5), percentile(&mut flows, 0.99), per_sec, step_p50)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +120,7 @@ async fn main() {
     // tmpfs /tmp, so fsync costs what it costs).
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let durable = Emulator::builder().data_dir(dir.path()).start().await.unwrap();
-    let (durable_p50, durable_p99, durable_per_sec) = upload_flows(&durable, 300).await;
+    let (durable_p50, durable_p99, durable_per_sec, _) = upload_flows(&durable, 300).await;
     durable.stop().await;
 
     // Drive 0.21.1's EXTERNAL_API default has no `move`: allow every action, as tests do.
@@ -131,7 +140,7 @@ async fn main() {
     let root_id = root["id"].as_str().unwrap().to_owned();
 
     // 1b. The same, ephemeral (bodies and commits not fsynced).
-    let (flow_p50, flow_p99, flows_per_sec) = upload_flows(&emu, 300).await;
+    let (flow_p50, flow_p99, flows_per_sec, [create_p50, put_p50, ended_p50]) = upload_flows(&emu, 300).await;
 
     // 2. A children page in a folder of 100,000 items.
     let big = post(api("/items/"), json!({"type": "folder", "title": "big"})).await;
@@ -196,6 +205,9 @@ async fn main() {
             "drive_flow_p50_ms": flow_p50,
             "drive_flow_p99_ms": flow_p99,
             "drive_flows_per_sec": flows_per_sec,
+            "drive_flow_create_p50_ms": create_p50,
+            "drive_flow_put_p50_ms": put_p50,
+            "drive_flow_ended_p50_ms": ended_p50,
             "drive_flow_durable_p50_ms": durable_p50,
             "drive_flow_durable_p99_ms": durable_p99,
             "drive_flows_durable_per_sec": durable_per_sec,

@@ -657,10 +657,7 @@ async fn download(
     let (b, k, v) = (bucket.clone(), q.key.clone(), q.version_id.clone());
     let version = app
         .db
-        .read(move |conn| match v {
-            Some(v) => s3_store::find_version(conn, &b, &k, &v),
-            None => s3_store::latest_version(conn, &b, &k),
-        })
+        .read(move |conn| s3_store::find_or_latest(conn, &b, &k, v.as_deref()))
         .await?
         .filter(|v| !v.is_delete_marker)
         .ok_or_else(|| not_found(format!("no object {} in {bucket}", q.key)))?;

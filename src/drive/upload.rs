@@ -204,7 +204,7 @@ pub async fn upload_ended(app: &AppState, caller: &Caller, id: &str) -> Result<V
     }
     let key = item.object_key().unwrap_or_default();
     let store = &app.s3.store;
-    let Some(object) = store.current(BUCKET, &key).await? else {
+    let Some((object, head)) = store.current_with_prefix(BUCKET, &key, SNIFF_BYTES).await? else {
         // Upstream's HEAD raises botocore's ClientError, which no handler maps: 500.
         return Err(DriveError::unhandled(
             "ClientError",
@@ -220,10 +220,6 @@ pub async fn upload_ended(app: &AppState, caller: &Caller, id: &str) -> Result<V
             None,
         )]));
     }
-    let head = store
-        .read_prefix(&object, SNIFF_BYTES)
-        .await
-        .map_err(|e| crate::Error::io("reading an uploaded body", e))?;
     let mimetype = files::detect_mimetype(&head, item.filename.as_deref());
     if !mimetype_allowed(&mimetype) {
         purge(app, &item.id, &key).await?;

@@ -21,8 +21,8 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 /// Read chunk for GET bodies: large enough for GB/s, small enough to keep memory flat.
 const READ_CHUNK: usize = 256 * 1024;
 const WRITE_BUFFER: usize = 1024 * 1024;
-/// Bodies up to this size are buffered in memory and written in one go.
-const SMALL_BODY: usize = 256 * 1024;
+/// Bodies up to this size are held in memory: gathered and written in one go, read whole.
+pub const SMALL_BODY: usize = 256 * 1024;
 
 /// How often a reader looks a row up again when the body it named was just removed: each
 /// retry means a newer row committed, so a few are plenty.
@@ -49,6 +49,75 @@ pub struct Blobs {
     /// Held by whatever replaces every blob or looks at them all (a reset, a restore, the
     /// sweep), so that none of them sees the store half replaced by another.
     pub exclusive: tokio::sync::Mutex<()>,
+}
+
+fn blob_path(root: &Path, name: &str) -> PathBuf {
+    root.join(name.get(..2).unwrap_or("00")).join(name)
+}
+
+/// Opens blobs by name without the async runtime (see [`Blobs::opener`]).
+pub struct Opener {
+    root: PathBuf,
+}
+
+/// A version's body, opened for a reader.
+pub enum Opened {
+    /// The version has no body (an empty object written without one).
+    Empty,
+    /// The whole body, read at once: small bodies, which a file handle would only cost
+    /// more hand-offs for.
+    InMemory(Bytes),
+    File(std::fs::File),
+}
+
+impl Opener {
+    /// Opens the body of `version`, reading it whole when it is at most `in_memory_up_to`
+    /// bytes; `None` when its file is gone (an overwrite superseded the row: look again).
+    pub fn open(
+        &self,
+        version: &super::model::ObjectVersion,
+        in_memory_up_to: u64,
+    ) -> io::Result<Option<Opened>> {
+        let Some(name) = &version.blob else {
+            return Ok(Some(Opened::Empty));
+        };
+        let opened = std::fs::File::open(blob_path(&self.root, name)).and_then(|mut file| {
+            if u64::try_from(version.size).is_ok_and(|size| size <= in_memory_up_to) {
+                let mut body = Vec::new();
+                io::Read::read_to_end(&mut file, &mut body)?;
+                Ok(Opened::InMemory(Bytes::from(body)))
+            } else {
+                Ok(Opened::File(file))
+            }
+        });
+        match opened {
+            Ok(opened) => Ok(Some(opened)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// At most `max` bytes from the start of `version`'s body (none for a body-less
+    /// version); `None` when its file is gone (an overwrite superseded the row: look again).
+    pub fn read_prefix(
+        &self,
+        version: &super::model::ObjectVersion,
+        max: u64,
+    ) -> io::Result<Option<Vec<u8>>> {
+        let Some(name) = &version.blob else {
+            return Ok(Some(Vec::new()));
+        };
+        let read = std::fs::File::open(blob_path(&self.root, name)).and_then(|file| {
+            let mut head = Vec::new();
+            io::Read::read_to_end(&mut io::Read::take(file, max), &mut head)?;
+            Ok(head)
+        });
+        match read {
+            Ok(head) => Ok(Some(head)),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
 }
 
 /// A body written and renamed into place.
@@ -91,7 +160,15 @@ impl Blobs {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name.get(..2).unwrap_or("00")).join(name)
+        blob_path(&self.root, name)
+    }
+
+    /// What opens bodies from inside a blocking task (a database read), so that a GET looks
+    /// its row up and opens its body in one hand-off to the blocking pool.
+    pub fn opener(&self) -> Opener {
+        Opener {
+            root: self.root.clone(),
+        }
     }
 
     fn new_name(&self) -> String {
@@ -210,10 +287,21 @@ impl Blobs {
         Ok(name)
     }
 
-    /// A new blob with the same content: a hard link (a copy where links are not possible).
+    /// A new blob with the same content: a hard link (a copy where links are not possible),
+    /// made in one blocking task.
     pub async fn duplicate(&self, source: &str) -> io::Result<String> {
-        let opened = self.open_body(source).await?;
-        self.duplicate_open(source, opened).await
+        let from = self.path(source);
+        let name = self.new_name();
+        let to = self.path(&name);
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(name)
     }
 
     /// A new blob with the same content as `source`, whose body the caller holds open: a hard

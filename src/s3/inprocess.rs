@@ -2,8 +2,6 @@
 //! Drive's `upload-ended` reads what a client uploaded and corrects its Content-Type there,
 //! as upstream does through boto3 (spec/drive-external-api.md §8.8).
 
-use tokio::io::AsyncReadExt;
-
 use super::Store;
 use super::model::{NewVersion, ObjectVersion};
 use super::store;
@@ -40,15 +38,36 @@ impl Store {
         Err(crate::Error::io("opening a body", super::blobs::gone_again()))
     }
 
-    /// At most `max` bytes from the start of a version's body.
-    pub async fn read_prefix(&self, version: &ObjectVersion, max: u64) -> std::io::Result<Vec<u8>> {
-        let Some(blob) = &version.blob else {
-            return Ok(Vec::new());
-        };
-        let file = tokio::fs::File::open(self.blobs.path(blob)).await?;
-        let mut head = Vec::new();
-        file.take(max).read_to_end(&mut head).await?;
-        Ok(head)
+    /// The current version of `key` (as [`Store::current`]) with at most `max` bytes from
+    /// the start of its body, looked up and read in one blocking task (an overwrite that
+    /// removes the body between the two sends us to the newer row).
+    pub async fn current_with_prefix(
+        &self,
+        bucket: &str,
+        key: &str,
+        max: u64,
+    ) -> crate::Result<Option<(ObjectVersion, Vec<u8>)>> {
+        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
+            let (b, k, opener) = (bucket.to_owned(), key.to_owned(), self.blobs.opener());
+            let found = self
+                .db
+                .read(move |conn| {
+                    let Some(version) = store::latest_version(conn, &b, &k)?.filter(|v| !v.is_delete_marker)
+                    else {
+                        return Ok(Some(None));
+                    };
+                    match opener.read_prefix(&version, max) {
+                        Ok(Some(head)) => Ok(Some(Some((version, head)))),
+                        Ok(None) => Ok(None),
+                        Err(error) => Err(crate::Error::io("reading a body", error)),
+                    }
+                })
+                .await?;
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
+        Err(crate::Error::io("reading a body", super::blobs::gone_again()))
     }
 
     /// What a copy of the object onto itself with `MetadataDirective=REPLACE` does: a new

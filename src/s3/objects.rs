@@ -10,6 +10,7 @@ use s3s::dto::{
 use s3s::{S3Error, S3Request, S3Response, S3Result, s3_error};
 
 use super::Store;
+use super::blobs::Opened;
 use super::checksums::{Wanted, set_checksums};
 use super::conditions::{self, Conditions};
 use super::errors::{io_error, no_such_bucket, no_such_key};
@@ -104,6 +105,13 @@ pub fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// `range` (checked against the version's size) as indices into its body of `len` bytes,
+/// clamped so that a body shorter than its row says cannot make a slice panic.
+fn in_memory_range(range: &std::ops::Range<u64>, len: usize) -> std::ops::Range<usize> {
+    let clamp = |at: u64| usize::try_from(at).unwrap_or(usize::MAX).min(len);
+    clamp(range.start)..clamp(range.end)
+}
+
 /// The version id a response shows: none at all for a bucket that never had versioning.
 fn shown_version(bucket: &Bucket, version: &str) -> Option<String> {
     (bucket.versioning != Versioning::Unversioned || version != "null").then(|| version.to_owned())
@@ -124,6 +132,27 @@ fn delete_marker_error(mut error: S3Error, version_id: &str) -> S3Error {
     error
 }
 
+/// The version a GET or HEAD may read out of the row `found` for `version_id` (the latest
+/// when None): delete markers are 404, or 405 when named, with `x-amz-delete-marker` as S3
+/// sends it.
+fn readable_version(found: Option<ObjectVersion>, version_id: Option<&str>) -> S3Result<ObjectVersion> {
+    match (found, version_id) {
+        (None, Some(_)) => Err(s3_error!(NoSuchVersion, "The specified version does not exist.")),
+        (None, None) => Err(no_such_key()),
+        (Some(marker), Some(_)) if marker.is_delete_marker => Err(delete_marker_error(
+            s3_error!(
+                MethodNotAllowed,
+                "The specified method is not allowed against this resource."
+            ),
+            &marker.version_id,
+        )),
+        (Some(marker), None) if marker.is_delete_marker => {
+            Err(delete_marker_error(no_such_key(), &marker.version_id))
+        }
+        (Some(version), _) => Ok(version),
+    }
+}
+
 impl Store {
     pub(super) fn bucket(&self, name: &str) -> S3Result<Bucket> {
         self.find_bucket(name).ok_or_else(|| no_such_bucket(name))
@@ -140,26 +169,42 @@ impl Store {
         let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
         let found = self
             .db
-            .read(move |conn| match &v {
-                Some(v) => store::find_version(conn, &b, &k, v),
-                None => store::latest_version(conn, &b, &k),
-            })
+            .read(move |conn| store::find_or_latest(conn, &b, &k, v.as_deref()))
             .await?;
-        match (found, version_id) {
-            (None, Some(_)) => Err(s3_error!(NoSuchVersion, "The specified version does not exist.")),
-            (None, None) => Err(no_such_key()),
-            (Some(marker), Some(_)) if marker.is_delete_marker => Err(delete_marker_error(
-                s3_error!(
-                    MethodNotAllowed,
-                    "The specified method is not allowed against this resource."
-                ),
-                &marker.version_id,
-            )),
-            (Some(marker), None) if marker.is_delete_marker => {
-                Err(delete_marker_error(no_such_key(), &marker.version_id))
+        readable_version(found, version_id)
+    }
+
+    /// What a GET reads: the version `readable` finds and its body, small bodies read whole,
+    /// looked up and opened in one blocking task. A body an overwrite removed between the
+    /// two sends us to the newer row, as in `open_readable`.
+    pub async fn read_readable(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> S3Result<(ObjectVersion, super::blobs::Opened)> {
+        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
+            let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
+            let opener = self.blobs.opener();
+            let (found, opened) = self
+                .db
+                .read(move |conn| {
+                    let found = store::find_or_latest(conn, &b, &k, v.as_deref())?;
+                    let opened = found
+                        .as_ref()
+                        .filter(|version| !version.is_delete_marker)
+                        .map(|version| opener.open(version, super::blobs::SMALL_BODY as u64));
+                    Ok((found, opened))
+                })
+                .await?;
+            let version = readable_version(found, version_id)?;
+            match opened {
+                Some(Ok(Some(body))) => return Ok((version, body)),
+                Some(Err(error)) => return Err(io_error("reading an object", error)),
+                Some(Ok(None)) | None => {}
             }
-            (Some(version), _) => Ok(version),
         }
+        Err(io_error("reading an object", super::blobs::gone_again()))
     }
 
     /// The version `readable` finds, with its body open (None for a body-less version).
@@ -294,7 +339,7 @@ impl Store {
         let input = &req.input;
         let bucket = self.bucket(&input.bucket)?;
         let (version, body) = self
-            .open_readable(&bucket.name, &input.key, input.version_id.as_deref())
+            .read_readable(&bucket.name, &input.key, input.version_id.as_deref())
             .await?;
         conditions::check_read(
             &Conditions::new(
@@ -313,12 +358,16 @@ impl Store {
             (None, Some(_)) => return Err(invalid_part_number()),
         };
         let body = match body {
-            Some(file) => StreamingBlob::wrap(
-                super::blobs::Blobs::stream(file, range.clone())
+            Opened::File(file) => StreamingBlob::wrap(
+                super::blobs::Blobs::stream(tokio::fs::File::from_std(file), range.clone())
                     .await
                     .map_err(|e| io_error("reading an object", e))?,
             ),
-            None => StreamingBlob::from(s3s::Body::empty()),
+            Opened::InMemory(bytes) => StreamingBlob::from(s3s::Body::from(match &range {
+                Some(range) => bytes.slice(in_memory_range(range, bytes.len())),
+                None => bytes,
+            })),
+            Opened::Empty => StreamingBlob::from(s3s::Body::empty()),
         };
         let length = range.as_ref().map_or(size, |r| r.end - r.start);
         let mut output = GetObjectOutput {

@@ -173,6 +173,19 @@ pub fn latest_version(conn: &Connection, bucket: &str, key: &str) -> Result<Opti
         .optional()?)
 }
 
+/// The version `version_id` of a key, or its latest when None.
+pub fn find_or_latest(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Option<ObjectVersion>> {
+    match version_id {
+        Some(version_id) => find_version(conn, bucket, key, version_id),
+        None => latest_version(conn, bucket, key),
+    }
+}
+
 pub fn find_version(
     conn: &Connection,
     bucket: &str,

@@ -126,6 +126,31 @@ async fn ranges_answer_206_and_unsatisfiable_ones_416() {
     assert_eq!(past.header("content-range"), Some("bytes */10"));
 }
 
+/// Bodies up to 256 KiB are read whole with their row, larger ones streamed from their file:
+/// whole and ranged reads are the same on both sides of that line.
+#[tokio::test]
+async fn small_and_large_bodies_read_whole_and_by_range() {
+    let emu = util::start().await;
+    let s3 = S3Client::new(&emu);
+    for size in [256 * 1024, 256 * 1024 + 1, 3 * 1024 * 1024] {
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let path = format!("/drive-media-storage/sized-{size}");
+        assert_eq!(s3.put(&path, &body).await.status, 200);
+        let whole = s3.get(&path).await;
+        assert_eq!(whole.status, 200);
+        assert_eq!(whole.header("content-length"), Some(size.to_string().as_str()));
+        assert!(whole.body == body, "{size}: the body read back differs");
+        let range = format!("bytes={}-{}", size - 300, size - 101);
+        let part = s3.send("GET", &path, &[], &[("range", &range)], b"").await;
+        assert_eq!(part.status, 206);
+        assert_eq!(part.body, body[size - 300..size - 100]);
+        assert_eq!(
+            part.header("content-range"),
+            Some(format!("bytes {}-{}/{size}", size - 300, size - 101).as_str())
+        );
+    }
+}
+
 #[tokio::test]
 async fn conditional_reads_answer_304_and_412() {
     let emu = util::start().await;
