@@ -60,7 +60,7 @@ fn page(app: &AppState, current: &str, title: &str, body: &str) -> Response {
         ""
     };
     let html = web::render(
-        web::DASHBOARD_PAGE,
+        &web::DASHBOARD_PAGE,
         &[
             ("title", title),
             ("nav_html", &nav),
@@ -72,10 +72,7 @@ fn page(app: &AppState, current: &str, title: &str, body: &str) -> Response {
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, web::DASHBOARD_CSP.as_str()),
             (header::REFERRER_POLICY, "same-origin"),
         ],
         Html(html),
@@ -100,7 +97,7 @@ pub fn key_prompt(error: Option<&str>) -> Response {
 </form></div>"
     );
     let html = web::render(
-        web::DASHBOARD_PAGE,
+        &web::DASHBOARD_PAGE,
         &[
             ("title", "Admin key"),
             ("nav_html", ""),

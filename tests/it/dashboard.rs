@@ -915,14 +915,15 @@ async fn every_page_renders() {
             "text/html; charset=utf-8",
             "{path}"
         );
-        assert!(
-            response.headers()["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("script-src 'self'")
-        );
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'"));
+        assert!(csp.contains("style-src 'self' 'sha256-"), "the inlined stylesheet's digest: {csp}");
         let html = response.text().await.unwrap();
         assert!(html.contains("src=\"/static/dashboard.js\""), "{path}");
+        assert!(
+            html.contains("<style>") && !html.contains("/static/emu.css"),
+            "{path}: the stylesheet is inlined, not a render-blocking request"
+        );
     }
     let (status, html) = page(&emu, "/_emu/identity?realm=nowhere").await;
     assert_eq!(status, 404);
