@@ -38,7 +38,10 @@ fn csp_hash(text: &str) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(text.as_bytes());
-    format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 pub fn routes() -> Router<AppState> {
@@ -146,7 +149,10 @@ mod tests {
         let inlined = format!("<style>{STYLESHEET}</style>");
         assert!(DASHBOARD_PAGE.contains(&inlined));
         assert!(!DASHBOARD_PAGE.contains("href=\"/static/emu.css\""));
-        assert!(!STYLESHEET.contains("</style"), "the stylesheet cannot end its element");
+        assert!(
+            !STYLESHEET.contains("</style"),
+            "the stylesheet cannot end its element"
+        );
         let style_src = format!("style-src 'self' {};", csp_hash(STYLESHEET));
         assert!(DASHBOARD_CSP.contains(&style_src), "{}", *DASHBOARD_CSP);
     }
@@ -154,6 +160,9 @@ mod tests {
     #[test]
     fn csp_hash_is_base64_of_sha256() {
         // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
-        assert_eq!(csp_hash("alert(1)"), "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='");
+        assert_eq!(
+            csp_hash("alert(1)"),
+            "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"
+        );
     }
 }
