@@ -51,7 +51,7 @@ async function copyText(text, fallbackElement) {
 // Buttons that call the control plane: data-method, data-url, and optionally data-body (JSON),
 // data-confirm, data-reveal (put the answer's secret into that element), data-claims (a
 // textarea whose JSON is sent as {"claims"}), data-revoke (remove the row after).
-for (const button of document.querySelectorAll('button[data-method]')) {
+function wire(button) {
   button.disabled = false;
   button.addEventListener('click', async () => {
     const { method, url } = button.dataset;
@@ -87,6 +87,58 @@ for (const button of document.querySelectorAll('button[data-method]')) {
     } catch (error) {
       say(error.message);
       button.disabled = false;
+    }
+  });
+}
+for (const button of document.querySelectorAll('button[data-method]')) wire(button);
+
+// Content loaded when its <details> is first opened (data-load, data-url, data-name): the
+// identity page would otherwise render every user's claims editor and every token's claims
+// up front. Without this script the <details> holds a link to the same JSON.
+const element = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+const renderers = {
+  // The user's extra claims in an editor, with the button that saves them.
+  claims(answer, { url, name }) {
+    const id = `claims-${name}`;
+    const area = element('textarea', { id, className: 'pf-c-form-control emu-code', rows: 3 });
+    area.value = JSON.stringify(answer.claims ?? {});
+    const save = element('button', { type: 'button', className: 'emu-btn' }, 'Save claims');
+    Object.assign(save.dataset, { method: 'PATCH', url, claims: id });
+    wire(save);
+    return [element('label', { htmlFor: id }, 'Extra claims (JSON)'), area, save];
+  },
+  // The token's JWT header and claims, and its id.
+  token(answer) {
+    const pre = (value) => element('pre', { className: 'emu-pre', tabIndex: 0 }, JSON.stringify(value, null, 2));
+    return [
+      element('p', { className: 'emu-muted' }, 'header'), pre(answer.header),
+      element('p', { className: 'emu-muted' }, 'claims'), pre(answer.claims),
+      element('p', { className: 'emu-muted' }, 'id (SHA-256 of the token)'),
+      element('code', { className: 'emu-wrap' }, answer.id),
+    ];
+  },
+};
+for (const details of document.querySelectorAll('details[data-load]')) {
+  const render = renderers[details.dataset.load];
+  if (!render) continue;
+  details.addEventListener('toggle', async () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = 'loading';
+    details.setAttribute('aria-busy', 'true');
+    try {
+      const answer = await call('GET', details.dataset.url);
+      const summary = details.querySelector('summary');
+      details.replaceChildren(summary, ...render(answer, details.dataset));
+      details.dataset.loaded = 'yes';
+    } catch (error) {
+      delete details.dataset.loaded;
+      say(error.message);
+    } finally {
+      details.removeAttribute('aria-busy');
     }
   });
 }

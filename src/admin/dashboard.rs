@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(end_session),
         )
         .route("/_emu/api/realms/{realm}/tokens", get(live_tokens))
+        .route("/_emu/api/realms/{realm}/tokens/{id}", get(live_token))
         .route("/_emu/api/realms/{realm}/tokens/{id}/revoke", post(revoke_token))
         .route(
             "/_emu/api/realms/{realm}/clients/{client_id}/secret",
@@ -52,7 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/_emu/api/realms/{realm}/users", get(users))
         .route(
             "/_emu/api/realms/{realm}/users/{username}",
-            axum::routing::patch(patch_user),
+            get(user).patch(patch_user),
         )
         .route("/_emu/api/s3/buckets", get(buckets))
         .route("/_emu/api/s3/buckets/{bucket}/objects", get(objects))
@@ -420,16 +421,37 @@ pub async fn tokens_data(app: &AppState, name: &str, q: TokenQuery) -> Result<Va
         })
         .await?;
     let (rows, next) = page_of(rows, limit, |r| format!("{}:{}", r.issued_at, r.id));
-    let tokens: Vec<Value> = rows
-        .into_iter()
-        .map(|r| {
-            let mut v = serde_json::to_value(&r).unwrap_or_default();
-            v["header"] = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
-            v["expires_in"] = (r.expires_at - now).into();
-            v
-        })
-        .collect();
+    let tokens: Vec<Value> = rows.iter().map(|r| token_view(r, &kid, now)).collect();
     Ok(json!({ "now": now, "tokens": tokens, "next": next }))
+}
+
+/// A live token as the dashboard shows it: its row, the JWT header it was signed with and
+/// the seconds it has left.
+fn token_view(row: &oidc_store::TokenRow, kid: &str, now: i64) -> Value {
+    let mut v = serde_json::to_value(row).unwrap_or_default();
+    v["header"] = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    v["expires_in"] = (row.expires_at - now).into();
+    v
+}
+
+/// One live token, decoded: what the identity page's "decoded" cell loads when opened.
+pub async fn token_data(app: &AppState, name: &str, id: &str) -> Result<Value, OAuthError> {
+    let realm = load_realm(app, name)?;
+    let now = app.clock.now();
+    let hash = id.to_owned();
+    let row = app
+        .db
+        .read(move |conn| oidc_store::live_token(conn, &realm.name, now, &hash))
+        .await?
+        .ok_or_else(|| not_found(format!("no live token {id}")))?;
+    Ok(token_view(&row, &app.keys.rs256.kid, now))
+}
+
+async fn live_token(
+    State(app): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, OAuthError> {
+    Ok(axum::Json(token_data(&app, &name, &id).await?).into_response())
 }
 
 async fn live_tokens(
@@ -468,6 +490,22 @@ async fn client_secret(
         .client(&realm.name, &client_id)
         .ok_or_else(|| not_found(format!("no client {client_id}")))?;
     Ok(axum::Json(json!({ "client_id": client.client_id, "secret": client.secret })).into_response())
+}
+
+/// `GET /_emu/api/realms/{realm}/users/{username}`: one user with its extra claims (what the
+/// identity page's claims editor loads when opened).
+async fn user(
+    State(app): State<AppState>,
+    Path((name, username)): Path<(String, String)>,
+) -> Result<Response, OAuthError> {
+    let realm = load_realm(&app, &name)?;
+    let wanted = username.clone();
+    let user = app
+        .db
+        .read(move |conn| oidc_store::find_user_by_username(conn, &realm.name, &wanted))
+        .await?
+        .ok_or_else(|| not_found(format!("no user {username}")))?;
+    Ok(axum::Json(user_view(&user)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -60,7 +60,7 @@ fn page(app: &AppState, current: &str, title: &str, body: &str) -> Response {
         ""
     };
     let html = web::render(
-        web::DASHBOARD_PAGE,
+        &web::DASHBOARD_PAGE,
         &[
             ("title", title),
             ("nav_html", &nav),
@@ -72,10 +72,7 @@ fn page(app: &AppState, current: &str, title: &str, body: &str) -> Response {
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::X_FRAME_OPTIONS, "DENY"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, web::DASHBOARD_CSP.as_str()),
             (header::REFERRER_POLICY, "same-origin"),
         ],
         Html(html),
@@ -100,7 +97,7 @@ pub fn key_prompt(error: Option<&str>) -> Response {
 </form></div>"
     );
     let html = web::render(
-        web::DASHBOARD_PAGE,
+        &web::DASHBOARD_PAGE,
         &[
             ("title", "Admin key"),
             ("nav_html", ""),
@@ -193,6 +190,19 @@ fn action(label: &str, method: &str, url: &str, extra: &str) -> String {
         "<button type=\"button\" class=\"emu-btn\" data-method=\"{method}\" data-url=\"{}\" {extra} disabled>{}</button>",
         escape(url),
         escape(label)
+    )
+}
+
+/// A `<details>` whose content is loaded when first opened (the script fetches `url` and
+/// renders a `kind`: "claims", the user's claims editor, or "token", the decoded token):
+/// rendering every user's editor and every token's claims up front made the identity page
+/// several times heavier and its first paint slow. Without the script, opening it shows a
+/// link to the same JSON.
+fn on_demand(kind: &str, summary: &str, url: &str, name: &str, fallback: &str) -> String {
+    format!(
+        "<details data-load=\"{kind}\" data-url=\"{url}\" data-name=\"{name}\"><summary>{summary}</summary><a href=\"{url}\">{fallback}</a></details>",
+        url = escape(url),
+        name = escape(name),
     )
 }
 
@@ -415,12 +425,9 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
             } else {
                 action("Enable", "PATCH", &patch, "data-body='{\"enabled\":true}'")
             };
-            let claims = serde_json::to_string(&u["claims"]).unwrap_or_default();
             format!(
                 "<tr><th scope=\"row\">{n}</th><td>{}</td><td><code>{}</code></td><td>{}</td>
-<td><details><summary>claims</summary><label for=\"claims-{n}\">Extra claims (JSON)</label>
-<textarea id=\"claims-{n}\" class=\"pf-c-form-control emu-code\" rows=\"3\">{}</textarea>
-{}</details></td><td class=\"emu-actions\">{toggle} {}</td></tr>",
+<td>{}</td><td class=\"emu-actions\">{toggle} {}</td></tr>",
                 e(&u["email"]),
                 e(&u["sub"]),
                 if enabled {
@@ -428,13 +435,7 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
                 } else {
                     "<strong>disabled</strong>"
                 },
-                escape(&claims),
-                action(
-                    "Save claims",
-                    "PATCH",
-                    &patch,
-                    &format!("data-claims=\"claims-{}\"", escape(&name))
-                ),
+                on_demand("claims", "claims", &patch, &name, "the user as JSON"),
                 action(
                     "Delete",
                     "DELETE",
@@ -492,18 +493,25 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
             format!(
                 "<tr><th scope=\"row\">{}</th><td><code>{}</code></td><td>{}</td><td>{}</td>
 <td><span data-countdown=\"{}\" data-now=\"{}\">{} s</span></td>
-<td><details><summary>decoded</summary><p class=\"emu-muted\">header</p><pre class=\"emu-pre\">{}</pre><p class=\"emu-muted\">claims</p><pre class=\"emu-pre\">{}</pre><p class=\"emu-muted\">id (SHA-256 of the token)</p><code class=\"emu-wrap\">{}</code></details></td>
+<td>{}</td>
 <td>{}</td></tr>",
-                t["username"].as_str().map_or("<span class=\"emu-muted\">service account</span>".to_owned(), escape),
+                t["username"].as_str().map_or(
+                    "<span class=\"emu-muted\">service account</span>".to_owned(),
+                    escape
+                ),
                 e(&t["client_id"]),
                 e(&t["scope"]),
                 time(&t["issued_at"]),
                 e(&t["expires_at"]),
                 e(&tokens["now"]),
                 e(&t["expires_in"]),
-                pretty(&t["header"]),
-                pretty(&t["claims"]),
-                escape(&id),
+                on_demand(
+                    "token",
+                    "decoded",
+                    &format!("/_emu/api/realms/{r}/tokens/{}", enc(&id)),
+                    &id,
+                    "the token decoded, as JSON"
+                ),
                 action(
                     "Revoke",
                     "POST",

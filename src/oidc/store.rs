@@ -663,22 +663,42 @@ pub fn live_tokens(
     let rows = stmt
         .query_map(
             params![realm, now, username, client_id, before_at, before_hash, limit],
-            |row| {
-                let claims: String = row.get(7)?;
-                Ok(TokenRow {
-                    id: row.get(0)?,
-                    realm_name: row.get(1)?,
-                    client_id: row.get(2)?,
-                    username: row.get(3)?,
-                    scope: row.get(4)?,
-                    issued_at: row.get(5)?,
-                    expires_at: row.get(6)?,
-                    claims: serde_json::from_str(&claims).unwrap_or(Value::Null),
-                })
-            },
+            token_from_row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// One live access token of a realm by its hash (live as `live_tokens` means it), if any.
+pub fn live_token(conn: &Connection, realm: &str, now: i64, hash: &str) -> Result<Option<TokenRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT t.hash, t.realm_name, t.client_id, u.username, t.scope, t.issued_at, t.expires_at, t.claims
+             FROM tokens t
+             JOIN realm_names rn ON rn.name = t.realm_name AND rn.realm = ?1
+             LEFT JOIN users u ON u.id = t.user_id
+             LEFT JOIN sso_sessions s ON s.id = t.session_id
+             WHERE t.hash = ?3 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2
+               AND s.ended_at IS NULL",
+            params![realm, now, hash],
+            token_from_row,
+        )
+        .optional()?)
+}
+
+/// A `TokenRow` from the columns `live_tokens` and `live_token` select, in their order.
+fn token_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    let claims: String = row.get(7)?;
+    Ok(TokenRow {
+        id: row.get(0)?,
+        realm_name: row.get(1)?,
+        client_id: row.get(2)?,
+        username: row.get(3)?,
+        scope: row.get(4)?,
+        issued_at: row.get(5)?,
+        expires_at: row.get(6)?,
+        claims: serde_json::from_str(&claims).unwrap_or(Value::Null),
+    })
 }
 
 /// Changes a user's extra claims and/or whether it is enabled; false when there is no such user.

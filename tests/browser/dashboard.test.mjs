@@ -255,6 +255,23 @@ describe('the dashboard', { timeout: 4 * TEST_TIMEOUT_MS }, () => {
     // Reveal a client's secret.
     await page.locator('button[data-reveal="secret-docs"]').click();
     await page.locator('#secret-docs', { hasText: SECRET }).waitFor();
+
+    // A token's decoded claims and a user's claims editor load when their row opens them.
+    const decoded = page.locator('#emu-tokens details[data-load="token"]').first();
+    await decoded.locator('summary').click();
+    await decoded.locator('pre', { hasText: '"iss"' }).waitFor();
+    const bobClaims = page.locator('details[data-load="claims"][data-name="bob"]');
+    await bobClaims.locator('summary').click();
+    await bobClaims.getByLabel('Extra claims (JSON)').fill('{"siret": "42"}');
+    await bobClaims.getByRole('button', { name: 'Save claims' }).click();
+    await page.waitForFunction(() => document.getElementById('emu-toast')?.textContent === 'Done.', null,
+      { timeout: SEEN_TIMEOUT_MS });
+    const bobs = await json(`${emu.url}/_emu/tokens`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id: 'docs', username: 'bob' }),
+    });
+    const payload = JSON.parse(Buffer.from(bobs.body.access_token.split('.')[1], 'base64url').toString());
+    assert.equal(payload.siret, '42', JSON.stringify(payload));
     await context.close();
   });
 

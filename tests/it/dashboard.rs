@@ -264,6 +264,68 @@ async fn users_claims_and_enabled_are_patched() {
 }
 
 #[tokio::test]
+async fn one_user_and_one_token_are_read_when_the_identity_page_opens_them() {
+    let emu = util::start().await;
+    let path = "/_emu/api/realms/lasuite/users/alice";
+    call(&emu, "PATCH", path, Some(json!({"claims": {"siret": "123"}}))).await;
+    let (status, alice) = call(&emu, "GET", path, None).await;
+    assert_eq!(status, 200, "{alice}");
+    assert_eq!(
+        (&alice["username"], &alice["claims"]),
+        (&json!("alice"), &json!({"siret": "123"}))
+    );
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/lasuite/users/nobody", None).await,
+        (404, not_found("no user nobody"))
+    );
+    let no_realm = json!({"error": "Realm does not exist", "error_description": "Realm does not exist"});
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/nowhere/users/alice", None).await,
+        (404, no_realm.clone())
+    );
+
+    let token = emu.mint_token("docs", "alice").await.unwrap().access_token;
+    let id = sha256(&token);
+    let path = format!("/_emu/api/realms/lasuite/tokens/{id}");
+    let (status, one) = call(&emu, "GET", &path, None).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        (&one["id"], &one["client_id"], &one["username"]),
+        (&json!(id), &json!("docs"), &json!("alice"))
+    );
+    assert_eq!(one["header"]["kid"], util::header(&token)["kid"]);
+    assert_eq!(one["claims"]["sub"], util::claims(&token)["sub"]);
+    assert!(one["expires_in"].as_i64().unwrap() > 0);
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/nowhere/tokens/x", None).await,
+        (404, no_realm)
+    );
+    assert_eq!(
+        call(&emu, "GET", "/_emu/api/realms/lasuite/tokens/nope", None).await,
+        (404, not_found("no live token nope"))
+    );
+
+    // The page links both instead of rendering them: no token's claims in it.
+    let (_, html) = page(&emu, "/_emu/identity").await;
+    assert!(
+        html.contains(&format!("data-load=\"token\" data-url=\"{path}\"")),
+        "{html}"
+    );
+    assert!(html.contains("data-load=\"claims\" data-url=\"/_emu/api/realms/lasuite/users/alice\""));
+    assert!(
+        !html.contains("&quot;iss&quot;") && !html.contains("siret"),
+        "nothing decoded up front"
+    );
+
+    call(&emu, "POST", &format!("{path}/revoke"), None).await;
+    assert_eq!(
+        call(&emu, "GET", &path, None).await,
+        (404, not_found(&format!("no live token {id}"))),
+        "a revoked token is not live"
+    );
+}
+
+#[tokio::test]
 async fn users_page_by_username_and_search() {
     let emu = util::start().await;
     // 250 more users than the default fixture's, through the control plane.
@@ -915,14 +977,21 @@ async fn every_page_renders() {
             "text/html; charset=utf-8",
             "{path}"
         );
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'self'"));
         assert!(
-            response.headers()["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("script-src 'self'")
+            csp.contains("style-src 'self' 'sha256-"),
+            "the inlined stylesheet's digest: {csp}"
         );
         let html = response.text().await.unwrap();
         assert!(html.contains("src=\"/static/dashboard.js\""), "{path}");
+        assert!(
+            html.contains("<style>") && !html.contains("/static/emu.css"),
+            "{path}: the stylesheet is inlined, not a render-blocking request"
+        );
     }
     let (status, html) = page(&emu, "/_emu/identity?realm=nowhere").await;
     assert_eq!(status, 404);
