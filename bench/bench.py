@@ -372,7 +372,7 @@ def main():
         ("reset of the default fixture (median of 20)", f"{inprocess['reset_ms']:.1f} ms", "<= 5 ms"),
         ("memory of one idle in-process emulator", f"{inprocess['rss_one_mib']:.1f} MiB", ""),
         ("100 idle in-process emulators", f"{inprocess['rss_hundred_mib']:.0f} MiB", "<= 150 MiB"),
-        (f"snapshot, 10,000 objects ({inprocess['snapshot_10k_mib']:.0f} MiB file)", f"{inprocess['snapshot_10k_ms']:.0f} ms", ""),
+        (f"snapshot, 10,000 objects, bodies in files ({inprocess['snapshot_10k_mib']:.0f} MiB file)", f"{inprocess['snapshot_10k_ms']:.0f} ms", ""),
         ("restore of that snapshot", f"{inprocess['restore_10k_ms']:.0f} ms", ""),
     ]
     s3_rows.insert(0, ("  (--ephemeral: bodies and commits not synced)", "", ""))

@@ -111,7 +111,12 @@ async fn upload_flows(emu: &lasuite_emu::RunningEmulator, count: usize) -> (f64,
     }
     let per_sec = flows.len() as f64 / started.elapsed().as_secs_f64();
     let step_p50 = steps.map(|mut step| percentile(&mut step, 0.5));
-    (percentile(&mut flows, 0.5), percentile(&mut flows, 0.99), per_sec, step_p50)
+    (
+        percentile(&mut flows, 0.5),
+        percentile(&mut flows, 0.99),
+        per_sec,
+        step_p50,
+    )
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -693,24 +693,27 @@ async fn download(
     let q = query(q)?;
     let bucket = known_bucket(&app, &bucket)?.name;
     let (b, k, v) = (bucket.clone(), q.key.clone(), q.version_id.clone());
-    let version = app
+    let opener = app.s3.store.blobs.opener();
+    let (version, opened) = app
         .db
-        .read(move |conn| s3_store::find_or_latest(conn, &b, &k, v.as_deref()))
+        .read(move |conn| {
+            let Some(version) =
+                s3_store::find_or_latest(conn, &b, &k, v.as_deref())?.filter(|v| !v.is_delete_marker)
+            else {
+                return Ok(None);
+            };
+            let opened = opener.open(conn, &version, 0)?;
+            Ok(Some((version, opened)))
+        })
         .await?
-        .filter(|v| !v.is_delete_marker)
         .ok_or_else(|| not_found(format!("no object {} in {bucket}", q.key)))?;
-    let file = app
-        .s3
-        .store
-        .blobs
-        .open_version(&version)
-        .await
-        .map_err(|e| crate::Error::io("opening a body", e))?
-        .ok_or_else(|| not_found(format!("the body of {} is gone", q.key)))?;
-    let body = match file {
-        Some(file) => Body::from_stream(tokio_util::io::ReaderStream::new(file)),
-        None => Body::empty(),
-    };
+    let opened = opened.ok_or_else(|| not_found(format!("the body of {} is gone", q.key)))?;
+    let body = Body::from_stream(
+        opened
+            .stream(None)
+            .await
+            .map_err(|e| crate::Error::io("reading a body", e))?,
+    );
     let name = q.key.rsplit('/').next().unwrap_or("object");
     let safe: String = name
         .chars()

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_s3_milliseconds.sql"),
     include_str!("migrations/0009_oidc_client_tokens.sql"),
     include_str!("migrations/0010_drive_item_metadata.sql"),
+    include_str!("migrations/0011_s3_inline_bodies.sql"),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

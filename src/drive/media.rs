@@ -286,7 +286,7 @@ async fn serve_media(
     let (version, body) = app
         .s3
         .store
-        .open_current(BUCKET, &key)
+        .open_current(BUCKET, &key, crate::s3::blobs::SMALL_BODY as u64)
         .await?
         .ok_or_else(DriveError::not_found)?;
     object_response(method, headers, &version, body, attachment).await
@@ -454,7 +454,7 @@ async fn object_response(
     method: &Method,
     headers: &HeaderMap,
     version: &ObjectVersion,
-    body: Option<tokio::fs::File>,
+    body: crate::s3::blobs::Opened,
     attachment: bool,
 ) -> Result<Response, DriveError> {
     let size = u64::try_from(version.size).unwrap_or(0);
@@ -521,14 +521,14 @@ async fn object_response(
         None => (StatusCode::OK, size),
     };
     builder = builder.status(status).header(header::CONTENT_LENGTH, length);
-    let body = match (body, *method == Method::HEAD || length == 0) {
-        (Some(file), false) => {
-            let stream = crate::s3::blobs::Blobs::stream(file, range)
-                .await
-                .map_err(|e| crate::Error::io("reading a media body", e))?;
-            Body::from_stream(stream)
-        }
-        _ => Body::empty(),
+    let body = if *method == Method::HEAD || length == 0 {
+        Body::empty()
+    } else {
+        let stream = body
+            .stream(range)
+            .await
+            .map_err(|e| crate::Error::io("reading a media body", e))?;
+        Body::from_stream(stream)
     };
     Ok(builder
         .body(body)

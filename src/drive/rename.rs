@@ -60,21 +60,16 @@ async fn copy_object(app: &AppState, from: &str, to: &str) -> Result<(), DriveEr
     else {
         return Ok(());
     };
-    let Some(source) = &version.blob else {
+    let Some(body) = store.duplicate_body(&version).await? else {
         return Ok(());
     };
-    let blob = store
-        .blobs
-        .duplicate(source)
-        .await
-        .map_err(|e| crate::Error::io("copying a renamed file's body", e))?;
     let new = crate::s3::model::NewVersion {
         size: version.size,
         etag: version.etag.clone(),
         headers: version.headers.clone(),
         checksums: version.checksums.clone(),
         parts_count: version.parts_count,
-        blob,
+        body,
     };
     store
         .commit_version(&bucket, to, new)

@@ -1,11 +1,14 @@
-//! Object bodies on disk: one immutable file per object version or part, named by a random
-//! id under `blobs/<2 hex>/`, so no key (long, with `..`, `a` next to `a/b`) ever becomes a
-//! path.
+//! Object bodies. A new version's body of at most [`INLINE_MAX`] bytes is kept in memory and
+//! stored in its row (`StoredBody::Inline`), committed and synced with it. Larger bodies, and
+//! every multipart part, are files: one immutable file per object version or part, named by a
+//! random id under `blobs/<2 hex>/`, so no key (long, with `..`, `a` next to `a/b`) ever
+//! becomes a path.
 //!
-//! A body streams to `tmp/`, hashed on the way, is fsynced (when durable) and renamed into
+//! A file body streams to `tmp/`, hashed on the way, is fsynced (when durable) and renamed into
 //! `blobs/` before the caller commits the row that names it: a crash leaves at worst an
 //! unreferenced file, swept at the next start, never a row without its body. A copy is a hard
-//! link, so copying an object onto itself costs no I/O.
+//! link, so copying an object onto itself costs no I/O. Readers open a body with an
+//! [`Opener`] inside the database read that found its row.
 
 use std::collections::HashSet;
 use std::io::{self, SeekFrom};
@@ -18,11 +21,24 @@ use md5::{Digest as _, Md5};
 use s3s::checksum::ChecksumHasher;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
+use super::model::StoredBody;
+
 /// Read chunk for GET bodies: large enough for GB/s, small enough to keep memory flat.
 const READ_CHUNK: usize = 256 * 1024;
 const WRITE_BUFFER: usize = 1024 * 1024;
 /// Bodies up to this size are held in memory: gathered and written in one go, read whole.
 pub const SMALL_BODY: usize = 256 * 1024;
+/// Bodies of new versions up to this size are kept in their row rather than in a file, as
+/// MinIO inlines objects up to 128 KiB in their xl.meta.
+pub const INLINE_MAX: usize = 128 * 1024;
+
+/// Chunks received, as one buffer.
+fn concat(chunks: Vec<Bytes>) -> Bytes {
+    match <[Bytes; 1]>::try_from(chunks) {
+        Ok([one]) => one,
+        Err(chunks) => chunks.concat().into(),
+    }
+}
 
 /// How often a reader looks a row up again when the body it named was just removed: each
 /// retry means a newer row committed, so a few are plenty.
@@ -70,14 +86,42 @@ pub enum Opened {
     File(std::fs::File),
 }
 
+/// A body as a stream of chunks.
+pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + Sync>>;
+
+impl Opened {
+    /// `range` of the body (all of it when None), as a stream of chunks. The range is checked
+    /// against the version's size by the caller; it is clamped here too, so that a body
+    /// shorter than its row says cannot make a slice panic.
+    pub async fn stream(self, range: Option<Range<u64>>) -> io::Result<BodyStream> {
+        Ok(match self {
+            Opened::Empty => Box::pin(futures_util::stream::empty()),
+            Opened::InMemory(bytes) => {
+                let clamp = |at: u64| usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+                let chunk = match range {
+                    Some(range) => bytes.slice(clamp(range.start)..clamp(range.end).max(clamp(range.start))),
+                    None => bytes,
+                };
+                Box::pin(futures_util::stream::iter([Ok(chunk)]))
+            }
+            Opened::File(file) => Box::pin(Blobs::stream(tokio::fs::File::from_std(file), range).await?),
+        })
+    }
+}
+
 impl Opener {
-    /// Opens the body of `version`, reading it whole when it is at most `in_memory_up_to`
-    /// bytes; `None` when its file is gone (an overwrite superseded the row: look again).
+    /// Opens the body of `version` (read on `conn` when kept in its row), reading a file whole
+    /// when it is at most `in_memory_up_to` bytes; `None` when it is gone (an overwrite
+    /// superseded the row: look again).
     pub fn open(
         &self,
+        conn: &rusqlite::Connection,
         version: &super::model::ObjectVersion,
         in_memory_up_to: u64,
-    ) -> io::Result<Option<Opened>> {
+    ) -> crate::Result<Option<Opened>> {
+        if version.body_inline {
+            return Ok(super::store::inline_body(conn, version.id)?.map(Opened::InMemory));
+        }
         let Some(name) = &version.blob else {
             return Ok(Some(Opened::Empty));
         };
@@ -93,36 +137,35 @@ impl Opener {
         match opened {
             Ok(opened) => Ok(Some(opened)),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
+            Err(error) => Err(crate::Error::io("opening an object body", error)),
         }
     }
 
-    /// At most `max` bytes from the start of `version`'s body (none for a body-less
-    /// version); `None` when its file is gone (an overwrite superseded the row: look again).
+    /// At most `max` bytes from the start of `version`'s body; `None` when it is gone.
     pub fn read_prefix(
         &self,
+        conn: &rusqlite::Connection,
         version: &super::model::ObjectVersion,
         max: u64,
-    ) -> io::Result<Option<Vec<u8>>> {
-        let Some(name) = &version.blob else {
-            return Ok(Some(Vec::new()));
-        };
-        let read = std::fs::File::open(blob_path(&self.root, name)).and_then(|file| {
-            let mut head = Vec::new();
-            io::Read::read_to_end(&mut io::Read::take(file, max), &mut head)?;
-            Ok(head)
-        });
-        match read {
-            Ok(head) => Ok(Some(head)),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
-        }
+    ) -> crate::Result<Option<Vec<u8>>> {
+        let end = usize::try_from(max).unwrap_or(usize::MAX);
+        Ok(match self.open(conn, version, 0)? {
+            None => None,
+            Some(Opened::Empty) => Some(Vec::new()),
+            Some(Opened::InMemory(bytes)) => Some(bytes[..end.min(bytes.len())].to_vec()),
+            Some(Opened::File(file)) => {
+                let mut head = Vec::new();
+                io::Read::read_to_end(&mut io::Read::take(file, max), &mut head)
+                    .map_err(|e| crate::Error::io("reading an object body", e))?;
+                Some(head)
+            }
+        })
     }
 }
 
-/// A body written and renamed into place.
+/// A body received: written and renamed into place, or kept in memory for its row.
 pub struct Written {
-    pub name: String,
+    pub body: StoredBody,
     pub size: u64,
     pub md5: [u8; 16],
     pub checksums: s3s::dto::Checksum,
@@ -176,12 +219,14 @@ impl Blobs {
     }
 
     /// Streams `body` into a new blob, computing its MD5 and the checksums `hasher` was set up
-    /// for. Nothing is left behind if the stream fails or exceeds `limit` bytes.
+    /// for; a body of at most `inline_up_to` bytes is kept in memory instead, for its row.
+    /// Nothing is left behind if the stream fails or exceeds `limit` bytes.
     pub async fn write<S, E>(
         &self,
         mut body: S,
         mut hasher: ChecksumHasher,
         limit: u64,
+        inline_up_to: Option<usize>,
     ) -> Result<Written, WriteError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -210,9 +255,13 @@ impl Blobs {
                     small.push(chunk);
                 }
                 None => {
-                    let name = self.write_whole(small).await?;
+                    let body = if inline_up_to.is_some_and(|max| small_len <= max) {
+                        StoredBody::Inline(concat(small))
+                    } else {
+                        StoredBody::File(self.write_whole(small).await?)
+                    };
                     return Ok(Written {
-                        name,
+                        body,
                         size,
                         md5: md5.finalize().into(),
                         checksums: hasher.finalize(),
@@ -233,7 +282,7 @@ impl Blobs {
         out.flush().await?;
         let name = self.place(temp, out.into_inner()).await?;
         Ok(Written {
-            name,
+            body: StoredBody::File(name),
             size,
             md5: md5.finalize().into(),
             checksums: hasher.finalize(),
@@ -326,37 +375,6 @@ impl Blobs {
         Ok(name)
     }
 
-    /// Opens a blob for reading. Once open, the body stays readable even if an overwrite
-    /// removes its name.
-    pub async fn open_body(&self, name: &str) -> io::Result<tokio::fs::File> {
-        tokio::fs::File::open(self.path(name)).await
-    }
-
-    /// Opens the body of `version`: `Some(None)` when it has none, `None` when its file is
-    /// gone (an overwrite superseded the row and removed it: look the row up again).
-    pub async fn open_version(
-        &self,
-        version: &super::model::ObjectVersion,
-    ) -> io::Result<Option<Option<tokio::fs::File>>> {
-        let Some(name) = &version.blob else {
-            return Ok(Some(None));
-        };
-        match self.open_body(name).await {
-            Ok(file) => Ok(Some(Some(file))),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Streams `range` of a blob (the whole blob when None).
-    pub async fn read(
-        &self,
-        name: &str,
-        range: Option<Range<u64>>,
-    ) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + Sync + 'static> {
-        Self::stream(self.open_body(name).await?, range).await
-    }
-
     /// Streams `range` of an open blob (the whole blob when None).
     pub async fn stream(
         mut file: tokio::fs::File,
@@ -379,7 +397,8 @@ impl Blobs {
         range: Range<u64>,
     ) -> Result<Written, WriteError> {
         let stream = Box::pin(Self::stream(source, Some(range)).await?);
-        self.write(stream, ChecksumHasher::default(), u64::MAX).await
+        self.write(stream, ChecksumHasher::default(), u64::MAX, None)
+            .await
     }
 
     /// A new blob made of `parts` end to end (CompleteMultipartUpload).
@@ -399,6 +418,13 @@ impl Blobs {
         .map_err(io::Error::other)??;
         let file = tokio::fs::File::open(&temp.path).await?;
         Ok((self.place(temp, file).await?, size))
+    }
+
+    /// Drops a body received for a version that was not stored.
+    pub async fn discard(&self, body: StoredBody) {
+        if let StoredBody::File(name) = body {
+            self.remove(vec![name]).await;
+        }
     }
 
     /// Deletes blobs no longer named by any row (best effort: the sweep at start catches the rest).

@@ -3,7 +3,8 @@
 //! as upstream does through boto3 (spec/drive-external-api.md §8.8).
 
 use super::Store;
-use super::model::{NewVersion, ObjectVersion};
+use super::blobs::{Opened, Opener};
+use super::model::{NewVersion, ObjectVersion, StoredBody};
 use super::store;
 
 impl Store {
@@ -18,37 +19,57 @@ impl Store {
         Ok(found.filter(|version| !version.is_delete_marker))
     }
 
-    /// The current version of `key` with its body open (see `Store::open_readable`: a body an
-    /// overwrite removed between lookup and open sends us to the newer row).
+    /// The current version of `key` with its body opened (see `Store::open_readable`; files of
+    /// at most `in_memory_up_to` bytes read whole).
     pub async fn open_current(
         &self,
         bucket: &str,
         key: &str,
-    ) -> crate::Result<Option<(ObjectVersion, Option<tokio::fs::File>)>> {
-        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
-            let Some(version) = self.current(bucket, key).await? else {
-                return Ok(None);
-            };
-            match self.blobs.open_version(&version).await {
-                Ok(Some(body)) => return Ok(Some((version, body))),
-                Ok(None) => {}
-                Err(error) => return Err(crate::Error::io("opening a body", error)),
-            }
-        }
-        Err(crate::Error::io("opening a body", super::blobs::gone_again()))
+        in_memory_up_to: u64,
+    ) -> crate::Result<Option<(ObjectVersion, Opened)>> {
+        self.with_current_body(bucket, key, move |conn, opener, version| {
+            opener.open(conn, version, in_memory_up_to)
+        })
+        .await
     }
 
     /// The current version of `key` (as [`Store::current`]) with at most `max` bytes from
-    /// the start of its body, looked up and read in one blocking task (an overwrite that
-    /// removes the body between the two sends us to the newer row).
+    /// the start of its body.
     pub async fn current_with_prefix(
         &self,
         bucket: &str,
         key: &str,
         max: u64,
     ) -> crate::Result<Option<(ObjectVersion, Vec<u8>)>> {
+        self.with_current_body(bucket, key, move |conn, opener, version| {
+            opener.read_prefix(conn, version, max)
+        })
+        .await
+    }
+
+    /// The current version of `key` and what `read` makes of its body, looked up and read in
+    /// one blocking task. `read` answers None when the body is gone: an overwrite removed it
+    /// after the lookup, so look the (newer) row up again.
+    async fn with_current_body<T, F>(
+        &self,
+        bucket: &str,
+        key: &str,
+        read: F,
+    ) -> crate::Result<Option<(ObjectVersion, T)>>
+    where
+        T: Send + 'static,
+        F: Fn(&rusqlite::Connection, &Opener, &ObjectVersion) -> crate::Result<Option<T>>
+            + Clone
+            + Send
+            + 'static,
+    {
         for _ in 0..super::blobs::REOPEN_ATTEMPTS {
-            let (b, k, opener) = (bucket.to_owned(), key.to_owned(), self.blobs.opener());
+            let (b, k, opener, read) = (
+                bucket.to_owned(),
+                key.to_owned(),
+                self.blobs.opener(),
+                read.clone(),
+            );
             let found = self
                 .db
                 .read(move |conn| {
@@ -56,11 +77,7 @@ impl Store {
                     else {
                         return Ok(Some(None));
                     };
-                    match opener.read_prefix(&version, max) {
-                        Ok(Some(head)) => Ok(Some(Some((version, head)))),
-                        Ok(None) => Ok(None),
-                        Err(error) => Err(crate::Error::io("reading a body", error)),
-                    }
+                    Ok(read(conn, &opener, &version)?.map(|body| Some((version, body))))
                 })
                 .await?;
             if let Some(found) = found {
@@ -68,6 +85,25 @@ impl Store {
             }
         }
         Err(crate::Error::io("reading a body", super::blobs::gone_again()))
+    }
+
+    /// A new body with the same content as `version`'s, for another version: a hard link to
+    /// its file, or its bytes when kept in its row. None when it has none (or is gone).
+    pub async fn duplicate_body(&self, version: &ObjectVersion) -> crate::Result<Option<StoredBody>> {
+        if version.body_inline {
+            let id = version.id;
+            let bytes = self.db.read(move |conn| store::inline_body(conn, id)).await?;
+            return Ok(bytes.map(StoredBody::Inline));
+        }
+        let Some(name) = &version.blob else {
+            return Ok(None);
+        };
+        let name = self
+            .blobs
+            .duplicate(name)
+            .await
+            .map_err(|e| crate::Error::io("duplicating a body", e))?;
+        Ok(Some(StoredBody::File(name)))
     }
 
     /// What a copy of the object onto itself with `MetadataDirective=REPLACE` does: a new
@@ -79,14 +115,12 @@ impl Store {
         version: &ObjectVersion,
         content_type: &str,
     ) -> crate::Result<()> {
-        let (Some(bucket), Some(source)) = (self.find_bucket(bucket), &version.blob) else {
+        let Some(bucket) = self.find_bucket(bucket) else {
             return Ok(());
         };
-        let blob = self
-            .blobs
-            .duplicate(source)
-            .await
-            .map_err(|e| crate::Error::io("duplicating a body", e))?;
+        let Some(body) = self.duplicate_body(version).await? else {
+            return Ok(());
+        };
         let mut headers = version.headers.clone();
         headers.content_type = Some(content_type.to_owned());
         let new = NewVersion {
@@ -95,7 +129,7 @@ impl Store {
             headers,
             checksums: version.checksums.clone(),
             parts_count: version.parts_count,
-            blob,
+            body,
         };
         self.commit_version(&bucket, &version.key, new)
             .await
@@ -181,7 +215,7 @@ impl Store {
         };
         let written = self
             .blobs
-            .write(body, Default::default(), limit)
+            .write(body, Default::default(), limit, Some(super::blobs::INLINE_MAX))
             .await
             .map_err(|e| match e {
                 super::blobs::WriteError::TooLarge(limit) => PutError::TooLarge(limit),
@@ -197,7 +231,7 @@ impl Store {
             },
             checksums: Default::default(),
             parts_count: None,
-            blob: written.name,
+            body: written.body,
         };
         self.commit_version(&bucket, key, new)
             .await

@@ -85,7 +85,32 @@ pub struct ObjectVersion {
     pub headers: ObjectHeaders,
     pub checksums: Checksums,
     pub parts_count: Option<i64>,
+    /// The file of its body under `blobs/`, if it is kept in one.
     pub blob: Option<String>,
+    /// Whether its body is kept in its row instead (small bodies, [`super::blobs::INLINE_MAX`]).
+    pub body_inline: bool,
+}
+
+/// Where a new version's body is kept.
+#[derive(Debug, Clone)]
+pub enum StoredBody {
+    /// A file under `blobs/`, by name, already in place.
+    File(String),
+    /// In the version's row: small bodies, committed (and synced) with it.
+    Inline(bytes::Bytes),
+}
+
+impl StoredBody {
+    /// The name of a body written as a file (parts are always files: their concatenation
+    /// reads them from disk).
+    pub fn into_file(self) -> std::io::Result<String> {
+        match self {
+            StoredBody::File(name) => Ok(name),
+            StoredBody::Inline(_) => Err(std::io::Error::other(
+                "a body kept in memory where a file was asked for",
+            )),
+        }
+    }
 }
 
 impl ObjectVersion {
@@ -103,7 +128,7 @@ pub struct NewVersion {
     pub headers: ObjectHeaders,
     pub checksums: Checksums,
     pub parts_count: Option<i64>,
-    pub blob: String,
+    pub body: StoredBody,
 }
 
 #[derive(Debug, Clone)]

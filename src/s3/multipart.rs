@@ -13,11 +13,12 @@ use s3s::dto::{
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::Store;
+use super::blobs::Opened;
 use super::checksums::set_checksums;
 use super::conditions::{self, Conditions};
 use super::errors::io_error;
 use super::listing::url_encode;
-use super::model::{NewVersion, PartRecord, Upload, UploadHeaders};
+use super::model::{NewVersion, PartRecord, StoredBody, Upload, UploadHeaders};
 use super::objects::{check_key, etag, hex, take_headers, timestamp_ms, written_version};
 use super::store;
 
@@ -103,6 +104,7 @@ impl Store {
                 body,
                 input.content_length,
                 algorithm.as_deref(),
+                None,
             )
             .await?;
         let part = PartRecord {
@@ -111,7 +113,10 @@ impl Store {
             etag: hex(&written.md5),
             last_modified_ms: self.clock.now_millis(),
             checksums,
-            blob: written.name,
+            blob: written
+                .body
+                .into_file()
+                .map_err(|e| io_error("storing a part", e))?,
         };
         let mut output = UploadPartOutput {
             e_tag: Some(etag(&part.etag)),
@@ -161,7 +166,7 @@ impl Store {
         };
         let source_bucket = self.bucket(bucket)?;
         let (source, source_body) = self
-            .open_readable(&source_bucket.name, key, version_id.as_deref())
+            .open_readable(&source_bucket.name, key, version_id.as_deref(), 0)
             .await?;
         conditions::check_copy_source(
             &Conditions::new(
@@ -179,8 +184,27 @@ impl Store {
             Some(text) => parse_copy_range(text, size)?,
         };
         let written = match source_body {
-            Some(file) => self.blobs.copy_range(file, range).await?,
-            None => {
+            Opened::File(file) => {
+                self.blobs
+                    .copy_range(tokio::fs::File::from_std(file), range)
+                    .await?
+            }
+            Opened::InMemory(bytes) => {
+                let start = usize::try_from(range.start)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let end = usize::try_from(range.end).unwrap_or(usize::MAX).min(bytes.len());
+                let chunk = Ok::<_, std::io::Error>(bytes.slice(start..end.max(start)));
+                self.blobs
+                    .write(
+                        futures_util::stream::iter([chunk]),
+                        Default::default(),
+                        u64::MAX,
+                        None,
+                    )
+                    .await?
+            }
+            Opened::Empty => {
                 return Err(io_error(
                     "copying a part",
                     std::io::Error::other("a source without a body"),
@@ -193,7 +217,10 @@ impl Store {
             etag: hex(&written.md5),
             last_modified_ms: self.clock.now_millis(),
             checksums: Default::default(),
-            blob: written.name,
+            blob: written
+                .body
+                .into_file()
+                .map_err(|e| io_error("copying a part", e))?,
         };
         let output = UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
@@ -277,7 +304,7 @@ impl Store {
             headers: upload.headers.object.clone(),
             checksums: Default::default(),
             parts_count: Some(i64::try_from(chosen.len()).unwrap_or(0)),
-            blob,
+            body: StoredBody::File(blob),
         };
         let version_id = self.commit_version(&bucket, &upload.key, new).await?;
         let id = upload.upload_id.clone();

@@ -14,7 +14,7 @@ use super::blobs::Opened;
 use super::checksums::{Wanted, set_checksums};
 use super::conditions::{self, Conditions};
 use super::errors::{io_error, no_such_bucket, no_such_key};
-use super::model::{Bucket, NewVersion, ObjectHeaders, ObjectVersion, Versioning};
+use super::model::{Bucket, NewVersion, ObjectHeaders, ObjectVersion, StoredBody, Versioning};
 use super::store;
 
 /// The object headers a PutObject, CopyObject (REPLACE) or CreateMultipartUpload input sets,
@@ -105,13 +105,6 @@ pub fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
-/// `range` (checked against the version's size) as indices into its body of `len` bytes,
-/// clamped so that a body shorter than its row says cannot make a slice panic.
-fn in_memory_range(range: &std::ops::Range<u64>, len: usize) -> std::ops::Range<usize> {
-    let clamp = |at: u64| usize::try_from(at).unwrap_or(usize::MAX).min(len);
-    clamp(range.start)..clamp(range.end)
-}
-
 /// The version id a response shows: none at all for a bucket that never had versioning.
 fn shown_version(bucket: &Bucket, version: &str) -> Option<String> {
     (bucket.versioning != Versioning::Unversioned || version != "null").then(|| version.to_owned())
@@ -174,40 +167,9 @@ impl Store {
         readable_version(found, version_id)
     }
 
-    /// What a GET reads: the version `readable` finds and its body, small bodies read whole,
-    /// looked up and opened in one blocking task. A body an overwrite removed between the
-    /// two sends us to the newer row, as in `open_readable`.
-    pub async fn read_readable(
-        &self,
-        bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
-    ) -> S3Result<(ObjectVersion, super::blobs::Opened)> {
-        for _ in 0..super::blobs::REOPEN_ATTEMPTS {
-            let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
-            let opener = self.blobs.opener();
-            let (found, opened) = self
-                .db
-                .read(move |conn| {
-                    let found = store::find_or_latest(conn, &b, &k, v.as_deref())?;
-                    let opened = found
-                        .as_ref()
-                        .filter(|version| !version.is_delete_marker)
-                        .map(|version| opener.open(version, super::blobs::SMALL_BODY as u64));
-                    Ok((found, opened))
-                })
-                .await?;
-            let version = readable_version(found, version_id)?;
-            match opened {
-                Some(Ok(Some(body))) => return Ok((version, body)),
-                Some(Err(error)) => return Err(io_error("reading an object", error)),
-                Some(Ok(None)) | None => {}
-            }
-        }
-        Err(io_error("reading an object", super::blobs::gone_again()))
-    }
-
-    /// The version `readable` finds, with its body open (None for a body-less version).
+    /// The version `readable` finds with its body opened, looked up and opened in one
+    /// blocking task: kept in its row, read whole from a file of at most `in_memory_up_to`
+    /// bytes (a GET's small objects), or an open file.
     ///
     /// An overwrite that commits between the lookup and the open removes the body it
     /// superseded; the row found is then no longer current, so look again: S3 serves the old
@@ -217,13 +179,25 @@ impl Store {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-    ) -> S3Result<(ObjectVersion, Option<tokio::fs::File>)> {
+        in_memory_up_to: u64,
+    ) -> S3Result<(ObjectVersion, Opened)> {
         for _ in 0..super::blobs::REOPEN_ATTEMPTS {
-            let version = self.readable(bucket, key, version_id).await?;
-            match self.blobs.open_version(&version).await {
-                Ok(Some(body)) => return Ok((version, body)),
-                Ok(None) => {}
-                Err(error) => return Err(io_error("reading an object", error)),
+            let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.map(str::to_owned));
+            let opener = self.blobs.opener();
+            let (found, opened) = self
+                .db
+                .read(move |conn| {
+                    let found = store::find_or_latest(conn, &b, &k, v.as_deref())?;
+                    let opened = match found.as_ref().filter(|version| !version.is_delete_marker) {
+                        Some(version) => opener.open(conn, version, in_memory_up_to)?,
+                        None => None,
+                    };
+                    Ok((found, opened))
+                })
+                .await?;
+            let version = readable_version(found, version_id)?;
+            if let Some(body) = opened {
+                return Ok((version, body));
             }
         }
         Err(io_error("reading an object", super::blobs::gone_again()))
@@ -258,6 +232,7 @@ impl Store {
                 body,
                 input.content_length,
                 algorithm.as_deref(),
+                Some(super::blobs::INLINE_MAX),
             )
             .await?;
         let new = NewVersion {
@@ -266,7 +241,7 @@ impl Store {
             headers,
             checksums,
             parts_count: None,
-            blob: written.name,
+            body: written.body,
         };
         let version_id = self.commit_version(&bucket, &input.key, new.clone()).await?;
         let mut output = PutObjectOutput {
@@ -278,7 +253,8 @@ impl Store {
         Ok(S3Response::new(output))
     }
 
-    /// Receives a request body into a new blob: streamed and hashed, checked against its
+    /// Receives a request body into a new blob (kept in memory when at most `inline_up_to`
+    /// bytes): streamed and hashed, checked against its
     /// Content-Length, `Content-MD5`, checksum headers and aws-chunked trailers. On any
     /// failure the blob is removed. Returns the blob and the checksums to store.
     pub(super) async fn receive(
@@ -288,12 +264,16 @@ impl Store {
         body: Option<StreamingBlob>,
         content_length: Option<i64>,
         algorithm: Option<&str>,
+        inline_up_to: Option<usize>,
     ) -> S3Result<(super::blobs::Written, super::model::Checksums)> {
         let mut wanted = Wanted::from_headers(headers, algorithm);
         let body = body.unwrap_or_else(|| StreamingBlob::from(s3s::Body::empty()));
-        let written = self.blobs.write(body, wanted.hasher(), MAX_PUT_SIZE).await?;
+        let written = self
+            .blobs
+            .write(body, wanted.hasher(), MAX_PUT_SIZE, inline_up_to)
+            .await?;
         if content_length.is_some_and(|length| u64::try_from(length).ok() != Some(written.size)) {
-            self.blobs.remove(vec![written.name]).await;
+            self.blobs.discard(written.body).await;
             return Err(s3_error!(
                 IncompleteBody,
                 "The request body was shorter than its Content-Length."
@@ -303,14 +283,14 @@ impl Store {
         match wanted.verify(&written.md5, &written.checksums) {
             Ok(checksums) => Ok((written, checksums)),
             Err(error) => {
-                self.blobs.remove(vec![written.name]).await;
+                self.blobs.discard(written.body).await;
                 Err(error)
             }
         }
     }
 
-    /// Stores a new latest version whose blob is already in place; deletes replaced blobs.
-    /// On failure the new blob is deleted too.
+    /// Stores a new latest version whose body is already in place (or in `new`); deletes
+    /// replaced blobs. On failure the new blob is deleted too.
     pub async fn commit_version(&self, bucket: &Bucket, key: &str, new: NewVersion) -> S3Result<String> {
         let (name, key_owned, versioning, now) = (
             bucket.name.clone(),
@@ -318,7 +298,7 @@ impl Store {
             bucket.versioning,
             self.clock.now_millis(),
         );
-        let blob = new.blob.clone();
+        let body = new.body.clone();
         let result = self
             .db
             .write(move |tx| store::put_version(tx, &name, &key_owned, versioning, &new, now))
@@ -329,7 +309,7 @@ impl Store {
                 Ok(version_id)
             }
             Err(error) => {
-                self.blobs.remove(vec![blob]).await;
+                self.blobs.discard(body).await;
                 Err(error.into())
             }
         }
@@ -339,7 +319,12 @@ impl Store {
         let input = &req.input;
         let bucket = self.bucket(&input.bucket)?;
         let (version, body) = self
-            .read_readable(&bucket.name, &input.key, input.version_id.as_deref())
+            .open_readable(
+                &bucket.name,
+                &input.key,
+                input.version_id.as_deref(),
+                super::blobs::SMALL_BODY as u64,
+            )
             .await?;
         conditions::check_read(
             &Conditions::new(
@@ -357,18 +342,11 @@ impl Store {
             (None, Some(1)) | (None, None) => None,
             (None, Some(_)) => return Err(invalid_part_number()),
         };
-        let body = match body {
-            Opened::File(file) => StreamingBlob::wrap(
-                super::blobs::Blobs::stream(tokio::fs::File::from_std(file), range.clone())
-                    .await
-                    .map_err(|e| io_error("reading an object", e))?,
-            ),
-            Opened::InMemory(bytes) => StreamingBlob::from(s3s::Body::from(match &range {
-                Some(range) => bytes.slice(in_memory_range(range, bytes.len())),
-                None => bytes,
-            })),
-            Opened::Empty => StreamingBlob::from(s3s::Body::empty()),
-        };
+        let body = StreamingBlob::wrap(
+            body.stream(range.clone())
+                .await
+                .map_err(|e| io_error("reading an object", e))?,
+        );
         let length = range.as_ref().map_or(size, |r| r.end - r.start);
         let mut output = GetObjectOutput {
             body: Some(body),
@@ -471,7 +449,7 @@ impl Store {
         };
         let bucket = self.bucket(&input.bucket)?;
         let source_b = self.bucket(&source_bucket)?;
-        let (source, source_body) = self.open_readable(&source_b.name, &source_key, source_version.as_deref()).await.map_err(|error| {
+        let (source, source_body) = self.open_readable(&source_b.name, &source_key, source_version.as_deref(), 0).await.map_err(|error| {
             if *error.code() == s3s::S3ErrorCode::MethodNotAllowed { s3_error!(InvalidRequest, "The source of a copy request may not specifically refer to a delete marker by version id.") } else { error }
         })?;
         conditions::check_copy_source(
@@ -501,8 +479,13 @@ impl Store {
         } else {
             source.headers.clone()
         };
-        let blob = match (source.blob.as_deref(), source_body) {
-            (Some(name), Some(file)) => self.blobs.duplicate_open(name, file).await,
+        let body = match (source.blob.as_deref(), source_body) {
+            (Some(name), Opened::File(file)) => self
+                .blobs
+                .duplicate_open(name, tokio::fs::File::from_std(file))
+                .await
+                .map(StoredBody::File),
+            (_, Opened::InMemory(bytes)) => Ok(StoredBody::Inline(bytes)),
             // Only delete markers have no body, and `readable` never returns one.
             _ => Err(std::io::Error::other("a copy source without a body")),
         }
@@ -513,7 +496,7 @@ impl Store {
             headers,
             checksums: source.checksums.clone(),
             parts_count: source.parts_count,
-            blob,
+            body,
         };
         let version_id = self.commit_version(&bucket, &input.key, new).await?;
         let mut result = CopyObjectResult {

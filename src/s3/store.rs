@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::model::{
-    Bucket, CorsRule, NewVersion, ObjectHeaders, ObjectVersion, PartRecord, Upload, Versioning,
+    Bucket, CorsRule, NewVersion, ObjectHeaders, ObjectVersion, PartRecord, StoredBody, Upload, Versioning,
 };
 use crate::error::Result;
 use crate::fixtures::S3Fixture;
@@ -133,7 +133,7 @@ pub fn set_cors(tx: &Transaction<'_>, name: &str, rules: Option<&[CorsRule]>) ->
 
 const VERSION_COLUMNS: &str = "id, key, version_id, is_latest, is_delete_marker, size, etag, last_modified,
     content_type, content_disposition, content_encoding, content_language, cache_control, expires,
-    metadata, checksums, parts_count, blob";
+    metadata, checksums, parts_count, blob, body IS NOT NULL";
 
 fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
     let metadata: String = row.get(14)?;
@@ -159,7 +159,18 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
         checksums: serde_json::from_str(&checksums).unwrap_or_default(),
         parts_count: row.get(16)?,
         blob: row.get(17)?,
+        body_inline: row.get(18)?,
     })
+}
+
+/// The body kept in version `id`'s row; None when the row is gone or keeps none.
+pub fn inline_body(conn: &Connection, id: i64) -> Result<Option<bytes::Bytes>> {
+    let body: Option<Option<Vec<u8>>> = conn
+        .query_row("SELECT body FROM s3_objects WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(body.flatten().map(bytes::Bytes::from))
 }
 
 /// The current version of a key (possibly a delete marker).
@@ -238,8 +249,8 @@ fn insert_row(
     tx.execute(
         "INSERT INTO s3_objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag,
              last_modified, content_type, content_disposition, content_encoding, content_language,
-             cache_control, expires, metadata, checksums, parts_count, blob)
-         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             cache_control, expires, metadata, checksums, parts_count, blob, body)
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             bucket,
             key,
@@ -257,7 +268,14 @@ fn insert_row(
             serde_json::to_string(&headers.metadata)?,
             checksums,
             new.and_then(|n| n.parts_count),
-            new.map(|n| n.blob.as_str()),
+            new.and_then(|n| match &n.body {
+                StoredBody::File(name) => Some(name.as_str()),
+                StoredBody::Inline(_) => None,
+            }),
+            new.and_then(|n| match &n.body {
+                StoredBody::Inline(bytes) => Some(bytes.as_ref()),
+                StoredBody::File(_) => None,
+            }),
         ],
     )?;
     Ok(())
