@@ -16,26 +16,26 @@ use crate::fixtures::{
 /// Creates or updates a realm with its names, clients and users. Users keep their row (and
 /// so their sessions and tokens) when a fixture is re-applied.
 pub fn upsert_realm(tx: &Transaction<'_>, realm: &RealmFixture) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO realms (name, display_name, access_token_ttl, refresh_token_ttl, code_ttl)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name,
              access_token_ttl = excluded.access_token_ttl,
              refresh_token_ttl = excluded.refresh_token_ttl, code_ttl = excluded.code_ttl",
-        params![
-            realm.name,
-            realm.display_name.as_deref().unwrap_or(&realm.name),
-            realm.access_token_lifespan.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
-            realm.refresh_token_lifespan.unwrap_or(DEFAULT_REFRESH_TOKEN_TTL),
-            realm.code_lifespan.unwrap_or(DEFAULT_CODE_TTL),
-        ],
-    )?;
+    )?
+    .execute(params![
+        realm.name,
+        realm.display_name.as_deref().unwrap_or(&realm.name),
+        realm.access_token_lifespan.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
+        realm.refresh_token_lifespan.unwrap_or(DEFAULT_REFRESH_TOKEN_TTL),
+        realm.code_lifespan.unwrap_or(DEFAULT_CODE_TTL),
+    ])?;
     for name in std::iter::once(&realm.name).chain(&realm.aliases) {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO realm_names (name, realm) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET realm = excluded.realm",
-            params![name, realm.name],
-        )?;
+        )?
+        .execute(params![name, realm.name])?;
     }
     for client in &realm.clients {
         upsert_client(tx, &realm.name, client)?;
@@ -47,7 +47,7 @@ pub fn upsert_realm(tx: &Transaction<'_>, realm: &RealmFixture) -> Result<()> {
 }
 
 pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO clients (realm, client_id, secret, redirect_uris, post_logout_redirect_uris,
              direct_access_grants, service_account, userinfo_signed,
              introspection_encryption_key, introspection_signing_alg, audiences, full_scope_allowed,
@@ -66,29 +66,29 @@ pub fn upsert_client(tx: &Transaction<'_>, realm: &str, client: &ClientFixture) 
              standard_token_exchange = excluded.standard_token_exchange,
              token_exchange_refresh = excluded.token_exchange_refresh,
              access_token_lifespan = excluded.access_token_lifespan",
-        params![
-            realm,
-            client.client_id,
-            client.secret,
-            serde_json::to_string(&client.redirect_uris)?,
-            serde_json::to_string(&client.post_logout_redirect_uris)?,
-            client.direct_access_grants,
-            client.service_account,
-            client.userinfo_signed,
-            client.introspection_encryption_key,
-            client.introspection_signing_alg.as_deref().unwrap_or("ES256"),
-            serde_json::to_string(&client.audiences)?,
-            client.full_scope_allowed,
-            client.standard_token_exchange,
-            client.token_exchange_refresh,
-            client.access_token_lifespan,
-        ],
-    )?;
+    )?
+    .execute(params![
+        realm,
+        client.client_id,
+        client.secret,
+        serde_json::to_string(&client.redirect_uris)?,
+        serde_json::to_string(&client.post_logout_redirect_uris)?,
+        client.direct_access_grants,
+        client.service_account,
+        client.userinfo_signed,
+        client.introspection_encryption_key,
+        client.introspection_signing_alg.as_deref().unwrap_or("ES256"),
+        serde_json::to_string(&client.audiences)?,
+        client.full_scope_allowed,
+        client.standard_token_exchange,
+        client.token_exchange_refresh,
+        client.access_token_lifespan,
+    ])?;
     Ok(())
 }
 
 pub fn upsert_user(tx: &Transaction<'_>, realm: &str, user: &UserFixture) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO users (realm, username, password, sub, email, email_verified, first_name,
              last_name, enabled, claims)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -96,19 +96,19 @@ pub fn upsert_user(tx: &Transaction<'_>, realm: &str, user: &UserFixture) -> Res
              sub = excluded.sub, email = excluded.email, email_verified = excluded.email_verified,
              first_name = excluded.first_name, last_name = excluded.last_name,
              enabled = excluded.enabled, claims = excluded.claims",
-        params![
-            realm,
-            user.username,
-            user.password,
-            user.sub_in(realm),
-            user.email,
-            user.email_verified,
-            user.first_name,
-            user.last_name,
-            user.enabled,
-            serde_json::to_string(&user.claims)?,
-        ],
-    )?;
+    )?
+    .execute(params![
+        realm,
+        user.username,
+        user.password,
+        user.sub_in(realm),
+        user.email,
+        user.email_verified,
+        user.first_name,
+        user.last_name,
+        user.enabled,
+        serde_json::to_string(&user.claims)?,
+    ])?;
     Ok(())
 }
 
@@ -192,35 +192,28 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 /// Looks a user up as Keycloak's login form does: by username or by email, ignoring case.
 pub fn find_user_by_login(conn: &Connection, realm: &str, login: &str) -> Result<Option<User>> {
     Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1
                  AND (username = ?2 COLLATE NOCASE OR email = ?2 COLLATE NOCASE)
                  ORDER BY username = ?2 COLLATE NOCASE DESC LIMIT 1"
-            ),
-            [realm, login],
-            user_from_row,
-        )
+        ))?
+        .query_row([realm, login], user_from_row)
         .optional()?)
 }
 
 pub fn find_user(conn: &Connection, id: i64) -> Result<Option<User>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-            [id],
-            user_from_row,
-        )
+        .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], user_from_row)
         .optional()?)
 }
 
 pub fn find_user_by_sub(conn: &Connection, realm: &str, sub: &str) -> Result<Option<User>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND sub = ?2"),
-            [realm, sub],
-            user_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND sub = ?2"
+        ))?
+        .query_row([realm, sub], user_from_row)
         .optional()?)
 }
 
@@ -240,14 +233,10 @@ pub fn users_for_picker(conn: &Connection, realm: &str) -> Result<Vec<(User, boo
 // ---- SSO sessions ----
 
 pub fn create_session(tx: &Transaction<'_>, id: &str, realm: &str, user_id: i64, now: i64) -> Result<()> {
-    tx.execute(
-        "INSERT INTO sso_sessions (id, realm, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![id, realm, user_id, now],
-    )?;
-    tx.execute(
-        "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-        params![user_id, now],
-    )?;
+    tx.prepare_cached("INSERT INTO sso_sessions (id, realm, user_id, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, realm, user_id, now])?;
+    tx.prepare_cached("UPDATE users SET last_login_at = ?2 WHERE id = ?1")?
+        .execute(params![user_id, now])?;
     Ok(())
 }
 
@@ -255,12 +244,13 @@ pub fn create_session(tx: &Transaction<'_>, id: &str, realm: &str, user_id: i64,
 /// exists, was not ended, and its user is still enabled.
 pub fn find_session_user(conn: &Connection, session_id: &str, realm: &str) -> Result<Option<(User, i64)>> {
     let Some((user_id, created_at)) = conn
-        .query_row(
+        .prepare_cached(
             "SELECT s.user_id, s.created_at FROM sso_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.id = ?1 AND s.realm = ?2 AND s.ended_at IS NULL AND u.enabled",
-            [session_id, realm],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-        )
+        )?
+        .query_row([session_id, realm], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+        })
         .optional()?
     else {
         return Ok(None);
@@ -270,35 +260,34 @@ pub fn find_session_user(conn: &Connection, session_id: &str, realm: &str) -> Re
 
 /// Ends an SSO session: its tokens stop introspecting as active and cannot be refreshed.
 pub fn end_session(tx: &Transaction<'_>, session_id: &str, now: i64) -> Result<bool> {
-    let changed = tx.execute(
-        "UPDATE sso_sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
-        params![session_id, now],
-    )?;
+    let changed = tx
+        .prepare_cached("UPDATE sso_sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL")?
+        .execute(params![session_id, now])?;
     Ok(changed > 0)
 }
 
 // ---- authorization codes ----
 
 pub fn insert_code(tx: &Transaction<'_>, code: &AuthCode) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO auth_codes (code, realm_name, client_id, user_id, session_id, redirect_uri,
              scope, nonce, code_challenge, code_challenge_method, auth_time, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            code.code,
-            code.realm_name,
-            code.client_id,
-            code.user_id,
-            code.session_id,
-            code.redirect_uri,
-            code.scope,
-            code.nonce,
-            code.code_challenge,
-            code.code_challenge_method,
-            code.auth_time,
-            code.expires_at,
-        ],
-    )?;
+    )?
+    .execute(params![
+        code.code,
+        code.realm_name,
+        code.client_id,
+        code.user_id,
+        code.session_id,
+        code.redirect_uri,
+        code.scope,
+        code.nonce,
+        code.code_challenge,
+        code.code_challenge_method,
+        code.auth_time,
+        code.expires_at,
+    ])?;
     Ok(())
 }
 
@@ -306,35 +295,32 @@ pub fn insert_code(tx: &Transaction<'_>, code: &AuthCode) -> Result<()> {
 /// Returns the code as it was before this call (`used` tells whether it had been redeemed).
 pub fn take_code(tx: &Transaction<'_>, code: &str, now: i64) -> Result<Option<AuthCode>> {
     let found = tx
-        .query_row(
+        .prepare_cached(
             "SELECT code, realm_name, client_id, user_id, session_id, redirect_uri, scope, nonce,
                     code_challenge, code_challenge_method, auth_time, expires_at, used_at
              FROM auth_codes WHERE code = ?1",
-            [code],
-            |row| {
-                Ok(AuthCode {
-                    code: row.get(0)?,
-                    realm_name: row.get(1)?,
-                    client_id: row.get(2)?,
-                    user_id: row.get(3)?,
-                    session_id: row.get(4)?,
-                    redirect_uri: row.get(5)?,
-                    scope: row.get(6)?,
-                    nonce: row.get(7)?,
-                    code_challenge: row.get(8)?,
-                    code_challenge_method: row.get(9)?,
-                    auth_time: row.get(10)?,
-                    expires_at: row.get(11)?,
-                    used: row.get::<_, Option<i64>>(12)?.is_some(),
-                })
-            },
-        )
+        )?
+        .query_row([code], |row| {
+            Ok(AuthCode {
+                code: row.get(0)?,
+                realm_name: row.get(1)?,
+                client_id: row.get(2)?,
+                user_id: row.get(3)?,
+                session_id: row.get(4)?,
+                redirect_uri: row.get(5)?,
+                scope: row.get(6)?,
+                nonce: row.get(7)?,
+                code_challenge: row.get(8)?,
+                code_challenge_method: row.get(9)?,
+                auth_time: row.get(10)?,
+                expires_at: row.get(11)?,
+                used: row.get::<_, Option<i64>>(12)?.is_some(),
+            })
+        })
         .optional()?;
     if found.as_ref().is_some_and(|c| !c.used) {
-        tx.execute(
-            "UPDATE auth_codes SET used_at = ?2 WHERE code = ?1",
-            params![code, now],
-        )?;
+        tx.prepare_cached("UPDATE auth_codes SET used_at = ?2 WHERE code = ?1")?
+            .execute(params![code, now])?;
     }
     Ok(found)
 }
@@ -357,31 +343,31 @@ pub struct NewToken<'a> {
 }
 
 pub fn insert_token(tx: &Transaction<'_>, token: &NewToken<'_>) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO tokens (hash, kind, realm_name, client_id, user_id, session_id, code, scope,
              issued_at, expires_at, claims)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            token.hash,
-            token.kind.as_str(),
-            token.realm_name,
-            token.client_id,
-            token.user_id,
-            token.session_id,
-            token.code,
-            token.scope,
-            token.issued_at,
-            token.expires_at,
-            serde_json::to_string(token.claims)?,
-        ],
-    )?;
+    )?
+    .execute(params![
+        token.hash,
+        token.kind.as_str(),
+        token.realm_name,
+        token.client_id,
+        token.user_id,
+        token.session_id,
+        token.code,
+        token.scope,
+        token.issued_at,
+        token.expires_at,
+        serde_json::to_string(token.claims)?,
+    ])?;
     Ok(())
 }
 
 /// A stored token by the hash of its text, with whether its session or user is gone.
 pub fn find_token(conn: &Connection, hash: &str) -> Result<Option<TokenRecord>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT t.kind, t.realm_name, t.client_id, t.user_id, t.session_id, t.scope, t.expires_at,
                     t.revoked_at IS NOT NULL,
                     (s.ended_at IS NOT NULL) OR (u.id IS NOT NULL AND NOT u.enabled),
@@ -390,36 +376,33 @@ pub fn find_token(conn: &Connection, hash: &str) -> Result<Option<TokenRecord>> 
              LEFT JOIN sso_sessions s ON s.id = t.session_id
              LEFT JOIN users u ON u.id = t.user_id
              WHERE t.hash = ?1",
-            [hash],
-            |row| {
-                let kind: String = row.get(0)?;
-                let claims: String = row.get(9)?;
-                Ok(TokenRecord {
-                    kind: if kind == "refresh" {
-                        TokenKind::Refresh
-                    } else {
-                        TokenKind::Access
-                    },
-                    realm_name: row.get(1)?,
-                    client_id: row.get(2)?,
-                    user_id: row.get(3)?,
-                    session_id: row.get(4)?,
-                    scope: row.get(5)?,
-                    expires_at: row.get(6)?,
-                    revoked: row.get(7)?,
-                    session_or_user_gone: row.get::<_, Option<bool>>(8)?.unwrap_or(false),
-                    claims: serde_json::from_str(&claims).unwrap_or_default(),
-                })
-            },
-        )
+        )?
+        .query_row([hash], |row| {
+            let kind: String = row.get(0)?;
+            let claims: String = row.get(9)?;
+            Ok(TokenRecord {
+                kind: if kind == "refresh" {
+                    TokenKind::Refresh
+                } else {
+                    TokenKind::Access
+                },
+                realm_name: row.get(1)?,
+                client_id: row.get(2)?,
+                user_id: row.get(3)?,
+                session_id: row.get(4)?,
+                scope: row.get(5)?,
+                expires_at: row.get(6)?,
+                revoked: row.get(7)?,
+                session_or_user_gone: row.get::<_, Option<bool>>(8)?.unwrap_or(false),
+                claims: serde_json::from_str(&claims).unwrap_or_default(),
+            })
+        })
         .optional()?)
 }
 
 pub fn revoke_token(tx: &Transaction<'_>, hash: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
-        params![hash, now],
-    )?;
+    tx.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL")?
+        .execute(params![hash, now])?;
     Ok(())
 }
 
@@ -431,21 +414,19 @@ pub fn revoke_client_session(
     client_id: &str,
     now: i64,
 ) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE tokens SET revoked_at = ?3
          WHERE session_id = ?1 AND client_id = ?2 AND revoked_at IS NULL",
-        params![session_id, client_id, now],
-    )?;
+    )?
+    .execute(params![session_id, client_id, now])?;
     Ok(())
 }
 
 /// Revokes the tokens obtained with a code: what RFC 6749 §4.1.2 recommends when a code is
 /// presented a second time.
 pub fn revoke_tokens_of_code(tx: &Transaction<'_>, code: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE tokens SET revoked_at = ?2 WHERE code = ?1 AND revoked_at IS NULL",
-        params![code, now],
-    )?;
+    tx.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE code = ?1 AND revoked_at IS NULL")?
+        .execute(params![code, now])?;
     Ok(())
 }
 
@@ -453,8 +434,10 @@ pub fn revoke_tokens_of_code(tx: &Transaction<'_>, code: &str, now: i64) -> Resu
 /// does not grow without bound.
 pub fn purge_expired(tx: &Transaction<'_>, now: i64) -> Result<()> {
     let cutoff = now - 86_400;
-    tx.execute("DELETE FROM tokens WHERE expires_at < ?1", [cutoff])?;
-    tx.execute("DELETE FROM auth_codes WHERE expires_at < ?1", [cutoff])?;
+    tx.prepare_cached("DELETE FROM tokens WHERE expires_at < ?1")?
+        .execute([cutoff])?;
+    tx.prepare_cached("DELETE FROM auth_codes WHERE expires_at < ?1")?
+        .execute([cutoff])?;
     Ok(())
 }
 
@@ -510,71 +493,71 @@ pub fn users_page(
 /// The user `username` of `realm`, if any.
 pub fn find_user_by_username(conn: &Connection, realm: &str, username: &str) -> Result<Option<User>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND username = ?2"),
-            [realm, username],
-            user_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE realm = ?1 AND username = ?2"
+        ))?
+        .query_row([realm, username], user_from_row)
         .optional()?)
 }
 
 /// Deletes a user with their sessions and tokens; false if there was none.
 pub fn delete_user(tx: &Transaction<'_>, realm: &str, username: &str) -> Result<bool> {
-    Ok(tx.execute(
-        "DELETE FROM users WHERE realm = ?1 AND username = ?2",
-        [realm, username],
-    )? > 0)
+    Ok(tx
+        .prepare_cached("DELETE FROM users WHERE realm = ?1 AND username = ?2")?
+        .execute([realm, username])?
+        > 0)
 }
 
 /// Deletes a client; its tokens stop introspecting as active with it. False if there was none.
 pub fn delete_client(tx: &Transaction<'_>, realm: &str, client_id: &str, now: i64) -> Result<bool> {
-    let deleted = tx.execute(
-        "DELETE FROM clients WHERE realm = ?1 AND client_id = ?2",
-        [realm, client_id],
-    )?;
-    tx.execute(
+    let deleted = tx
+        .prepare_cached("DELETE FROM clients WHERE realm = ?1 AND client_id = ?2")?
+        .execute([realm, client_id])?;
+    tx.prepare_cached(
         "UPDATE tokens SET revoked_at = ?3 WHERE client_id = ?2 AND revoked_at IS NULL
          AND realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
-        params![realm, client_id, now],
-    )?;
+    )?
+    .execute(params![realm, client_id, now])?;
     Ok(deleted > 0)
 }
 
 /// Ends every live SSO session of a user; returns how many.
 pub fn end_user_sessions(tx: &Transaction<'_>, user_id: i64, now: i64) -> Result<usize> {
-    Ok(tx.execute(
-        "UPDATE sso_sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
-        params![user_id, now],
-    )?)
+    Ok(tx
+        .prepare_cached("UPDATE sso_sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL")?
+        .execute(params![user_id, now])?)
 }
 
 /// Deletes a realm with everything in it (names, clients, users, sessions).
 /// Deletes a realm with everything in it: names, clients, users, sessions, codes and tokens.
 pub fn delete_realm(tx: &Transaction<'_>, realm: &str) -> Result<bool> {
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM tokens WHERE realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
-        [realm],
-    )?;
-    tx.execute(
+    )?
+    .execute([realm])?;
+    tx.prepare_cached(
         "DELETE FROM auth_codes WHERE realm_name IN (SELECT name FROM realm_names WHERE realm = ?1)",
-        [realm],
-    )?;
-    Ok(tx.execute("DELETE FROM realms WHERE name = ?1", [realm])? > 0)
+    )?
+    .execute([realm])?;
+    Ok(tx
+        .prepare_cached("DELETE FROM realms WHERE name = ?1")?
+        .execute([realm])?
+        > 0)
 }
 
 // ---- the dashboard (src/admin/dashboard.rs) ----
 
 /// Counts for the dashboard's overview: users, live SSO sessions, live access tokens.
 pub fn identity_counts(conn: &Connection, now: i64) -> Result<(i64, i64, i64)> {
-    Ok(conn.query_row(
-        "SELECT (SELECT COUNT(*) FROM users),
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM users),
                 (SELECT COUNT(*) FROM sso_sessions WHERE ended_at IS NULL),
                 (SELECT COUNT(*) FROM tokens t LEFT JOIN sso_sessions s ON s.id = t.session_id
                   WHERE t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?1
                     AND s.ended_at IS NULL)",
-        [now],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?)
+        )?
+        .query_row([now], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?)
 }
 
 /// Every name a realm answers to but its own (its aliases).
@@ -672,14 +655,13 @@ pub fn live_tokens(
 /// One live access token of a realm by its hash (live as `live_tokens` means it), if any.
 pub fn live_token(conn: &Connection, realm: &str, now: i64, hash: &str) -> Result<Option<TokenRow>> {
     Ok(conn
-        .query_row(
-            "SELECT t.hash, t.realm_name, t.client_id, u.username, t.scope, t.issued_at, t.expires_at, t.claims
+        .prepare_cached("SELECT t.hash, t.realm_name, t.client_id, u.username, t.scope, t.issued_at, t.expires_at, t.claims
              FROM tokens t
              JOIN realm_names rn ON rn.name = t.realm_name AND rn.realm = ?1
              LEFT JOIN users u ON u.id = t.user_id
              LEFT JOIN sso_sessions s ON s.id = t.session_id
              WHERE t.hash = ?3 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > ?2
-               AND s.ended_at IS NULL",
+               AND s.ended_at IS NULL")?.query_row(
             params![realm, now, hash],
             token_from_row,
         )
@@ -712,27 +694,29 @@ pub fn update_user_profile(
     now: i64,
 ) -> Result<bool> {
     let claims = claims.map(serde_json::to_string).transpose()?;
-    let changed = tx.execute(
-        "UPDATE users SET claims = COALESCE(?3, claims), enabled = COALESCE(?4, enabled)
+    let changed = tx
+        .prepare_cached(
+            "UPDATE users SET claims = COALESCE(?3, claims), enabled = COALESCE(?4, enabled)
          WHERE realm = ?1 AND username = ?2",
-        params![realm, username, claims, enabled],
-    )?;
+        )?
+        .execute(params![realm, username, claims, enabled])?;
     if changed > 0 && enabled == Some(false) {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE sso_sessions SET ended_at = ?3 WHERE ended_at IS NULL
              AND user_id = (SELECT id FROM users WHERE realm = ?1 AND username = ?2)",
-            params![realm, username, now],
-        )?;
+        )?
+        .execute(params![realm, username, now])?;
     }
     Ok(changed > 0)
 }
 
 /// Ends one live SSO session of a realm; false when there is none by that id.
 pub fn end_realm_session(tx: &Transaction<'_>, realm: &str, session_id: &str, now: i64) -> Result<bool> {
-    let changed = tx.execute(
-        "UPDATE sso_sessions SET ended_at = ?3 WHERE id = ?2 AND realm = ?1 AND ended_at IS NULL",
-        params![realm, session_id, now],
-    )?;
+    let changed = tx
+        .prepare_cached(
+            "UPDATE sso_sessions SET ended_at = ?3 WHERE id = ?2 AND realm = ?1 AND ended_at IS NULL",
+        )?
+        .execute(params![realm, session_id, now])?;
     Ok(changed > 0)
 }
 
@@ -740,13 +724,14 @@ pub fn end_realm_session(tx: &Transaction<'_>, realm: &str, session_id: &str, no
 /// no such token (or it was already revoked). A refresh token takes its client's session along.
 pub fn revoke_by_hash(tx: &Transaction<'_>, realm: &str, hash: &str, now: i64) -> Result<bool> {
     let found: Option<(String, Option<String>, String)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT t.kind, t.session_id, t.client_id FROM tokens t
              JOIN realm_names rn ON rn.name = t.realm_name AND rn.realm = ?1
              WHERE t.hash = ?2 AND t.revoked_at IS NULL",
-            params![realm, hash],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
+        )?
+        .query_row(params![realm, hash], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
         .optional()?;
     let Some((kind, session, client)) = found else {
         return Ok(false);

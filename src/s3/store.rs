@@ -17,11 +17,11 @@ use crate::fixtures::S3Fixture;
 /// existing bucket keeps its objects; its versioning is enabled if the fixture says so).
 pub fn upsert_fixture(tx: &Transaction<'_>, s3: &S3Fixture, now: i64) -> Result<()> {
     for cred in &s3.credentials {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO s3_credentials (access_key, secret_key) VALUES (?1, ?2)
              ON CONFLICT (access_key) DO UPDATE SET secret_key = excluded.secret_key",
-            params![cred.access_key, cred.secret_key],
-        )?;
+        )?
+        .execute(params![cred.access_key, cred.secret_key])?;
     }
     for bucket in &s3.buckets {
         let versioning = if bucket.versioning {
@@ -29,12 +29,12 @@ pub fn upsert_fixture(tx: &Transaction<'_>, s3: &S3Fixture, now: i64) -> Result<
         } else {
             "Unversioned"
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO s3_buckets (name, versioning, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (name) DO UPDATE SET versioning = CASE
                  WHEN excluded.versioning = 'Enabled' THEN 'Enabled' ELSE s3_buckets.versioning END",
-            params![bucket.name, versioning, now],
-        )?;
+        )?
+        .execute(params![bucket.name, versioning, now])?;
     }
     Ok(())
 }
@@ -61,11 +61,8 @@ fn bucket_from_row(row: &Row<'_>) -> rusqlite::Result<Bucket> {
 
 pub fn find_bucket(conn: &Connection, name: &str) -> Result<Option<Bucket>> {
     Ok(conn
-        .query_row(
-            "SELECT name, versioning, created_at, cors FROM s3_buckets WHERE name = ?1",
-            [name],
-            bucket_from_row,
-        )
+        .prepare_cached("SELECT name, versioning, created_at, cors FROM s3_buckets WHERE name = ?1")?
+        .query_row([name], bucket_from_row)
         .optional()?)
 }
 
@@ -77,11 +74,12 @@ pub fn list_buckets(conn: &Connection) -> Result<Vec<Bucket>> {
 
 /// Creates a bucket; false if it already exists.
 pub fn create_bucket(tx: &Transaction<'_>, name: &str, now: i64) -> Result<bool> {
-    let inserted = tx.execute(
-        "INSERT INTO s3_buckets (name, versioning, created_at) VALUES (?1, 'Unversioned', ?2)
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO s3_buckets (name, versioning, created_at) VALUES (?1, 'Unversioned', ?2)
          ON CONFLICT (name) DO NOTHING",
-        params![name, now],
-    )?;
+        )?
+        .execute(params![name, now])?;
     Ok(inserted == 1)
 }
 
@@ -89,11 +87,9 @@ pub fn create_bucket(tx: &Transaction<'_>, name: &str, now: i64) -> Result<bool>
 /// Whether a bucket holds no object version or delete marker (pending multipart uploads do
 /// not count: deleting the bucket drops them, as S3 does).
 pub fn bucket_is_empty(conn: &Connection, name: &str) -> Result<bool> {
-    let used: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)",
-        [name],
-        |row| row.get(0),
-    )?;
+    let used: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)")?
+        .query_row([name], |row| row.get(0))?;
     Ok(!used)
 }
 
@@ -108,24 +104,21 @@ pub fn delete_bucket(tx: &Transaction<'_>, name: &str) -> Result<Vec<String>> {
     let blobs = stmt
         .query_map([name], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
-    tx.execute("DELETE FROM s3_buckets WHERE name = ?1", [name])?;
+    tx.prepare_cached("DELETE FROM s3_buckets WHERE name = ?1")?
+        .execute([name])?;
     Ok(blobs)
 }
 
 pub fn set_versioning(tx: &Transaction<'_>, name: &str, versioning: Versioning) -> Result<()> {
-    tx.execute(
-        "UPDATE s3_buckets SET versioning = ?2 WHERE name = ?1",
-        params![name, versioning.as_str()],
-    )?;
+    tx.prepare_cached("UPDATE s3_buckets SET versioning = ?2 WHERE name = ?1")?
+        .execute(params![name, versioning.as_str()])?;
     Ok(())
 }
 
 pub fn set_cors(tx: &Transaction<'_>, name: &str, rules: Option<&[CorsRule]>) -> Result<()> {
     let json = rules.map(serde_json::to_string).transpose()?;
-    tx.execute(
-        "UPDATE s3_buckets SET cors = ?2 WHERE name = ?1",
-        params![name, json],
-    )?;
+    tx.prepare_cached("UPDATE s3_buckets SET cors = ?2 WHERE name = ?1")?
+        .execute(params![name, json])?;
     Ok(())
 }
 
@@ -166,9 +159,8 @@ fn version_from_row(row: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
 /// The body kept in version `id`'s row; None when the row is gone or keeps none.
 pub fn inline_body(conn: &Connection, id: i64) -> Result<Option<bytes::Bytes>> {
     let body: Option<Option<Vec<u8>>> = conn
-        .query_row("SELECT body FROM s3_objects WHERE id = ?1", [id], |row| {
-            row.get(0)
-        })
+        .prepare_cached("SELECT body FROM s3_objects WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))
         .optional()?;
     Ok(body.flatten().map(bytes::Bytes::from))
 }
@@ -176,11 +168,10 @@ pub fn inline_body(conn: &Connection, id: i64) -> Result<Option<bytes::Bytes>> {
 /// The current version of a key (possibly a delete marker).
 pub fn latest_version(conn: &Connection, bucket: &str, key: &str) -> Result<Option<ObjectVersion>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {VERSION_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND is_latest"),
-            [bucket, key],
-            version_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {VERSION_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND is_latest"
+        ))?
+        .query_row([bucket, key], version_from_row)
         .optional()?)
 }
 
@@ -204,13 +195,10 @@ pub fn find_version(
     version_id: &str,
 ) -> Result<Option<ObjectVersion>> {
     Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {VERSION_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
-            ),
-            [bucket, key, version_id],
-            version_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {VERSION_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"
+        ))?
+        .query_row([bucket, key, version_id], version_from_row)
         .optional()?)
 }
 
@@ -218,11 +206,10 @@ pub fn find_version(
 /// an unversioned or suspended bucket.
 fn remove_null_version(tx: &Transaction<'_>, bucket: &str, key: &str) -> Result<Option<String>> {
     let blob: Option<Option<String>> = tx
-        .query_row(
+        .prepare_cached(
             "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = 'null' RETURNING blob",
-            [bucket, key],
-            |row| row.get(0),
-        )
+        )?
+        .query_row([bucket, key], |row| row.get(0))
         .optional()?;
     Ok(blob.flatten())
 }
@@ -236,48 +223,46 @@ fn insert_row(
     new: Option<&NewVersion>,
     now_ms: i64,
 ) -> Result<()> {
-    tx.execute(
-        "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest",
-        [bucket, key],
-    )?;
+    tx.prepare_cached("UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest")?
+        .execute([bucket, key])?;
     let empty = ObjectHeaders::default();
     let headers = new.map_or(&empty, |n| &n.headers);
     let checksums = match new {
         Some(n) => serde_json::to_string(&n.checksums)?,
         None => "{}".to_owned(),
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO s3_objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag,
              last_modified, content_type, content_disposition, content_encoding, content_language,
              cache_control, expires, metadata, checksums, parts_count, blob, body)
          VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-        params![
-            bucket,
-            key,
-            version_id,
-            marker,
-            new.map_or(0, |n| n.size),
-            new.map_or("", |n| n.etag.as_str()),
-            now_ms,
-            headers.content_type,
-            headers.content_disposition,
-            headers.content_encoding,
-            headers.content_language,
-            headers.cache_control,
-            headers.expires,
-            serde_json::to_string(&headers.metadata)?,
-            checksums,
-            new.and_then(|n| n.parts_count),
-            new.and_then(|n| match &n.body {
-                StoredBody::File(name) => Some(name.as_str()),
-                StoredBody::Inline(_) => None,
-            }),
-            new.and_then(|n| match &n.body {
-                StoredBody::Inline(bytes) => Some(bytes.as_ref()),
-                StoredBody::File(_) => None,
-            }),
-        ],
-    )?;
+    )?
+    .execute(params![
+        bucket,
+        key,
+        version_id,
+        marker,
+        new.map_or(0, |n| n.size),
+        new.map_or("", |n| n.etag.as_str()),
+        now_ms,
+        headers.content_type,
+        headers.content_disposition,
+        headers.content_encoding,
+        headers.content_language,
+        headers.cache_control,
+        headers.expires,
+        serde_json::to_string(&headers.metadata)?,
+        checksums,
+        new.and_then(|n| n.parts_count),
+        new.and_then(|n| match &n.body {
+            StoredBody::File(name) => Some(name.as_str()),
+            StoredBody::Inline(_) => None,
+        }),
+        new.and_then(|n| match &n.body {
+            StoredBody::Inline(bytes) => Some(bytes.as_ref()),
+            StoredBody::File(_) => None,
+        }),
+    ])?;
     Ok(())
 }
 
@@ -340,13 +325,14 @@ pub fn delete_version(
     let Some(removed) = find_version(tx, bucket, key, version_id)? else {
         return Ok(None);
     };
-    tx.execute("DELETE FROM s3_objects WHERE id = ?1", [removed.id])?;
+    tx.prepare_cached("DELETE FROM s3_objects WHERE id = ?1")?
+        .execute([removed.id])?;
     if removed.is_latest {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE s3_objects SET is_latest = 1 WHERE id =
                  (SELECT MAX(id) FROM s3_objects WHERE bucket = ?1 AND key = ?2)",
-            [bucket, key],
-        )?;
+        )?
+        .execute([bucket, key])?;
     }
     Ok(Some(removed))
 }
@@ -408,16 +394,16 @@ fn new_version_id() -> String {
 // ---- multipart uploads ----
 
 pub fn create_upload(tx: &Transaction<'_>, upload: &Upload) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO s3_uploads (upload_id, bucket, key, initiated, headers) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            upload.upload_id,
-            upload.bucket,
-            upload.key,
-            upload.initiated_ms,
-            serde_json::to_string(&upload.headers)?
-        ],
-    )?;
+    )?
+    .execute(params![
+        upload.upload_id,
+        upload.bucket,
+        upload.key,
+        upload.initiated_ms,
+        serde_json::to_string(&upload.headers)?
+    ])?;
     Ok(())
 }
 
@@ -434,11 +420,10 @@ fn upload_from_row(row: &Row<'_>) -> rusqlite::Result<Upload> {
 
 pub fn find_upload(conn: &Connection, upload_id: &str) -> Result<Option<Upload>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT upload_id, bucket, key, initiated, headers FROM s3_uploads WHERE upload_id = ?1",
-            [upload_id],
-            upload_from_row,
-        )
+        )?
+        .query_row([upload_id], upload_from_row)
         .optional()?)
 }
 
@@ -457,25 +442,22 @@ pub fn list_uploads(conn: &Connection, bucket: &str) -> Result<Vec<Upload>> {
 /// Stores a part, replacing one with the same number; returns the replaced part's blob.
 pub fn put_part(tx: &Transaction<'_>, upload_id: &str, part: &PartRecord) -> Result<Option<String>> {
     let replaced: Option<String> = tx
-        .query_row(
-            "SELECT blob FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2",
-            params![upload_id, part.part_number],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT blob FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2")?
+        .query_row(params![upload_id, part.part_number], |row| row.get(0))
         .optional()?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, size, etag, last_modified, checksums, blob)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            upload_id,
-            part.part_number,
-            part.size,
-            part.etag,
-            part.last_modified_ms,
-            serde_json::to_string(&part.checksums)?,
-            part.blob
-        ],
-    )?;
+    )?
+    .execute(params![
+        upload_id,
+        part.part_number,
+        part.size,
+        part.etag,
+        part.last_modified_ms,
+        serde_json::to_string(&part.checksums)?,
+        part.blob
+    ])?;
     Ok(replaced)
 }
 
@@ -503,7 +485,8 @@ pub fn list_parts(conn: &Connection, upload_id: &str) -> Result<Vec<PartRecord>>
 /// Removes an upload and its parts; returns the parts' blobs.
 pub fn delete_upload(tx: &Transaction<'_>, upload_id: &str) -> Result<Vec<String>> {
     let blobs = list_parts(tx, upload_id)?.into_iter().map(|p| p.blob).collect();
-    tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", [upload_id])?;
+    tx.prepare_cached("DELETE FROM s3_uploads WHERE upload_id = ?1")?
+        .execute([upload_id])?;
     Ok(blobs)
 }
 

@@ -28,21 +28,15 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<DriveUser> {
 
 pub fn find_by_sub(conn: &Connection, sub: &str) -> Result<Option<DriveUser>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM drive_users WHERE sub = ?1"),
-            [sub],
-            user_from_row,
-        )
+        .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM drive_users WHERE sub = ?1"))?
+        .query_row([sub], user_from_row)
         .optional()?)
 }
 
 pub fn find(conn: &Connection, id: &str) -> Result<Option<DriveUser>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM drive_users WHERE id = ?1"),
-            [id],
-            user_from_row,
-        )
+        .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM drive_users WHERE id = ?1"))?
+        .query_row([id], user_from_row)
         .optional()?)
 }
 
@@ -64,11 +58,11 @@ pub fn create(
     now: i64,
 ) -> Result<DriveUser> {
     let id = uuid::Uuid::new_v4().to_string();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO drive_users (id, sub, email, full_name, short_name, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![id, sub, email, full_name, short_name, now],
-    )?;
+    )?
+    .execute(params![id, sub, email, full_name, short_name, now])?;
     Ok(find(tx, &id)?.expect("the row just inserted"))
 }
 
@@ -91,13 +85,11 @@ pub fn create_from_realm_user(
         sharing::convert_valid_invitations(tx, &user.id, email, now * 1_000_000)?;
     }
     // The stored OIDC claims, which the usage metrics can expose.
-    tx.execute(
-        "UPDATE drive_users SET claims = ?2 WHERE id = ?1",
-        params![
+    tx.prepare_cached("UPDATE drive_users SET claims = ?2 WHERE id = ?1")?
+        .execute(params![
             user.id,
             serde_json::Value::Object(realm_user.claims.clone()).to_string()
-        ],
-    )?;
+        ])?;
     Ok(user)
 }
 
@@ -110,9 +102,8 @@ pub fn update_preferences(
     column_preferences: Option<&serde_json::Value>,
     now: i64,
 ) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_users SET language = ?2, last_release_note_seen = ?3, column_preferences = ?4, updated_at = ?5
-         WHERE id = ?1",
+    tx.prepare_cached("UPDATE drive_users SET language = ?2, last_release_note_seen = ?3, column_preferences = ?4, updated_at = ?5
+         WHERE id = ?1")?.execute(
         params![id, language, last_release_note_seen, column_preferences.map(ToString::to_string), now],
     )?;
     Ok(())
@@ -184,21 +175,18 @@ fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Item> {
 /// An item that is not hard-deleted.
 pub fn find_item(conn: &Connection, id: &str) -> Result<Option<Item>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.id = ?1 AND i.hard_deleted_at IS NULL"),
-            [id],
-            item_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE i.id = ?1 AND i.hard_deleted_at IS NULL"
+        ))?
+        .query_row([id], item_from_row)
         .optional()?)
 }
 
 /// Whether any row has this id, deleted ones included (client-chosen ids must be new).
 pub fn item_id_taken(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM drive_items WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM drive_items WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
 }
 
 fn placeholders(count: usize) -> String {
@@ -264,11 +252,9 @@ pub fn access_context(conn: &Connection, item: &Item, user_id: &str) -> Result<I
             role = role.max(Role::parse(&text));
         }
     }
-    let is_favorite = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2)",
-        [user_id, &item.id],
-        |r| r.get(0),
-    )?;
+    let is_favorite = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2)")?
+        .query_row([user_id, &item.id], |r| r.get(0))?;
     Ok(ItemContext {
         ancestor_links,
         role,
@@ -306,48 +292,48 @@ pub fn insert_item(tx: &Transaction<'_>, new: &NewItem) -> Result<()> {
         ),
         None => (new.id.clone(), 1, None),
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO drive_items (id, path, depth, parent_id, title, type, link_reach, creator_id,
                                   filename, upload_state, description, quota_excluded, created_at, updated_at,
                                   metadata)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
-        params![
-            new.id,
-            path,
-            depth,
-            parent_id,
-            new.title,
-            if new.is_folder { "folder" } else { "file" },
-            new.link_reach.map(Reach::as_str),
-            new.creator_id,
-            new.filename,
-            // An external pointer has no body to upload: ready as created (PR #790).
-            (!new.is_folder).then_some(if super::model::external_app(&new.metadata).is_some() {
-                "ready"
-            } else {
-                "pending"
-            }),
-            new.description,
-            new.quota_excluded,
-            new.now,
-            new.metadata.to_string(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        new.id,
+        path,
+        depth,
+        parent_id,
+        new.title,
+        if new.is_folder { "folder" } else { "file" },
+        new.link_reach.map(Reach::as_str),
+        new.creator_id,
+        new.filename,
+        // An external pointer has no body to upload: ready as created (PR #790).
+        (!new.is_folder).then_some(if super::model::external_app(&new.metadata).is_some() {
+            "ready"
+        } else {
+            "pending"
+        }),
+        new.description,
+        new.quota_excluded,
+        new.now,
+        new.metadata.to_string(),
+    ])?;
     Ok(())
 }
 
 pub fn insert_access(tx: &Transaction<'_>, item_id: &str, user_id: &str, role: Role, now: i64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO drive_accesses (id, item_id, user_id, role, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![
-            uuid::Uuid::new_v4().to_string(),
-            item_id,
-            user_id,
-            role.as_str(),
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        uuid::Uuid::new_v4().to_string(),
+        item_id,
+        user_id,
+        role.as_str(),
+        now
+    ])?;
     Ok(())
 }
 
@@ -366,10 +352,10 @@ pub fn sibling_titles(conn: &Connection, parent_id: &str) -> Result<Vec<String>>
 
 /// Records that the caller reached an item (§6.5 LinkTrace); idempotent.
 pub fn trace_link(tx: &Transaction<'_>, user_id: &str, item_id: &str, now: i64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO drive_link_traces (user_id, item_id, created_at) VALUES (?1, ?2, ?3)",
-        params![user_id, item_id, now],
-    )?;
+    )?
+    .execute(params![user_id, item_id, now])?;
     Ok(())
 }
 
@@ -443,11 +429,9 @@ pub fn items_page(
             )?
             .query_row([parent_id, caller_id], |r| r.get(0))?,
         // The count needs no creator: the join is left out so the children index covers it.
-        _ => conn.query_row(
-            &format!("SELECT COUNT(*) FROM drive_items i WHERE {condition}"),
-            rusqlite::params_from_iter(&args),
-            |r| r.get(0),
-        )?,
+        _ => conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM drive_items i WHERE {condition}"))?
+            .query_row(rusqlite::params_from_iter(&args), |r| r.get(0))?,
     };
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}"
@@ -482,19 +466,19 @@ pub fn child_folders(conn: &Connection, parent_ids: &[&str], caller_id: &str) ->
 /// Records a finished upload: type, size and state. Like upstream's partial save, it leaves
 /// `updated_at` alone.
 pub fn finish_upload(tx: &Transaction<'_>, id: &str, mimetype: &str, size: i64, state: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET mimetype = ?2, size = ?3, upload_state = ?4 WHERE id = ?1",
-        params![id, mimetype, size, state],
-    )?;
+    tx.prepare_cached("UPDATE drive_items SET mimetype = ?2, size = ?3, upload_state = ?4 WHERE id = ?1")?
+        .execute(params![id, mimetype, size, state])?;
     Ok(())
 }
 
 /// Deletes an item's rows outright (a refused upload: a file, so no descendants).
 pub fn delete_item_rows(tx: &Transaction<'_>, id: &str) -> Result<()> {
     for table in ["drive_accesses", "drive_favorites", "drive_link_traces"] {
-        tx.execute(&format!("DELETE FROM {table} WHERE item_id = ?1"), [id])?;
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE item_id = ?1"))?
+            .execute([id])?;
     }
-    tx.execute("DELETE FROM drive_items WHERE id = ?1", [id])?;
+    tx.prepare_cached("DELETE FROM drive_items WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -567,11 +551,9 @@ pub fn path_items(conn: &Connection, item: &Item) -> Result<Vec<Item>> {
 
 /// Whether `user_id` has an access row on the item itself.
 pub fn has_direct_access(conn: &Connection, item_id: &str, user_id: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM drive_accesses WHERE item_id = ?1 AND user_id = ?2)",
-        [item_id, user_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM drive_accesses WHERE item_id = ?1 AND user_id = ?2)")?
+        .query_row([item_id, user_id], |r| r.get(0))?)
 }
 
 /// The `path` range of an item's strict descendants: labels are joined by `.`, and `/` is the
@@ -586,31 +568,24 @@ pub fn update_item(
     description: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET title = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, title, description, now],
-    )?;
+    tx.prepare_cached("UPDATE drive_items SET title = ?2, description = ?3, updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, title, description, now])?;
     Ok(())
 }
 
 /// What upstream's `rename_file` task saves: the new `filename` and `updated_at`.
 pub fn set_filename(tx: &Transaction<'_>, id: &str, filename: &str, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET filename = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, filename, now],
-    )?;
+    tx.prepare_cached("UPDATE drive_items SET filename = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, filename, now])?;
     Ok(())
 }
 
 /// Soft delete (§6.9): the item is deleted, and descendants not yet in a deleted subtree are
 /// now inside one.
 pub fn soft_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET deleted_at = ?2, ancestors_deleted_at = ?2 WHERE id = ?1",
-        params![item.id, now],
-    )?;
-    tx.execute(
-        &format!("UPDATE drive_items SET ancestors_deleted_at = ?2 WHERE {DESCENDANTS} AND ancestors_deleted_at IS NULL"),
+    tx.prepare_cached("UPDATE drive_items SET deleted_at = ?2, ancestors_deleted_at = ?2 WHERE id = ?1")?
+        .execute(params![item.id, now])?;
+    tx.prepare_cached(&format!("UPDATE drive_items SET ancestors_deleted_at = ?2 WHERE {DESCENDANTS} AND ancestors_deleted_at IS NULL"))?.execute(
         params![item.path, now],
     )?;
     Ok(())
@@ -620,17 +595,13 @@ pub fn soft_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<()> {
 /// on their own or earlier stay in the trash.
 pub fn restore(tx: &Transaction<'_>, item: &Item) -> Result<()> {
     let deleted_at = item.deleted_at.unwrap_or_default();
-    tx.execute(
-        "UPDATE drive_items SET deleted_at = NULL, ancestors_deleted_at = NULL WHERE id = ?1",
-        [&item.id],
-    )?;
-    tx.execute(
-        &format!(
-            "UPDATE drive_items SET ancestors_deleted_at = NULL
+    tx.prepare_cached("UPDATE drive_items SET deleted_at = NULL, ancestors_deleted_at = NULL WHERE id = ?1")?
+        .execute([&item.id])?;
+    tx.prepare_cached(&format!(
+        "UPDATE drive_items SET ancestors_deleted_at = NULL
              WHERE {DESCENDANTS} AND deleted_at IS NULL AND ancestors_deleted_at >= ?2"
-        ),
-        params![item.path, deleted_at],
-    )?;
+    ))?
+    .execute(params![item.path, deleted_at])?;
     Ok(())
 }
 
@@ -650,10 +621,10 @@ pub fn hard_delete(tx: &Transaction<'_>, item: &Item, now: i64) -> Result<Vec<St
             ))
         })?
         .collect::<Result<_, _>>()?;
-    tx.execute(
-        &format!("UPDATE drive_items SET hard_deleted_at = ?3 WHERE id = ?2 OR {DESCENDANTS}"),
-        params![item.path, item.id, now],
-    )?;
+    tx.prepare_cached(&format!(
+        "UPDATE drive_items SET hard_deleted_at = ?3 WHERE id = ?2 OR {DESCENDANTS}"
+    ))?
+    .execute(params![item.path, item.id, now])?;
     Ok(keys)
 }
 
@@ -669,42 +640,34 @@ pub fn move_subtree(tx: &Transaction<'_>, item: &Item, target: Option<&Item>) ->
         None => (item.id.clone(), 1, None),
     };
     let delta = new_depth - item.depth;
-    tx.execute(
-        &format!(
-            "UPDATE drive_items SET path = ?2 || substr(path, length(?1) + 1), depth = depth + ?3
+    tx.prepare_cached(&format!(
+        "UPDATE drive_items SET path = ?2 || substr(path, length(?1) + 1), depth = depth + ?3
              WHERE {DESCENDANTS}"
-        ),
-        params![item.path, new_path, delta],
-    )?;
-    tx.execute(
-        "UPDATE drive_items SET path = ?2, depth = ?3, parent_id = ?4 WHERE id = ?1",
-        params![item.id, new_path, new_depth, parent_id],
-    )?;
+    ))?
+    .execute(params![item.path, new_path, delta])?;
+    tx.prepare_cached("UPDATE drive_items SET path = ?2, depth = ?3, parent_id = ?4 WHERE id = ?1")?
+        .execute(params![item.id, new_path, new_depth, parent_id])?;
     Ok(())
 }
 
 pub fn set_link(tx: &Transaction<'_>, id: &str, reach: Option<Reach>, role: Role) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET link_reach = ?2, link_role = ?3 WHERE id = ?1",
-        params![id, reach.map(Reach::as_str), role.as_str()],
-    )?;
+    tx.prepare_cached("UPDATE drive_items SET link_reach = ?2, link_role = ?3 WHERE id = ?1")?
+        .execute(params![id, reach.map(Reach::as_str), role.as_str()])?;
     Ok(())
 }
 
 /// Descendants inherit their link again (after a widening of the item's own reach).
 pub fn reset_descendant_links(tx: &Transaction<'_>, item: &Item) -> Result<()> {
-    tx.execute(
-        &format!("UPDATE drive_items SET link_reach = NULL WHERE {DESCENDANTS}"),
-        [&item.path],
-    )?;
+    tx.prepare_cached(&format!(
+        "UPDATE drive_items SET link_reach = NULL WHERE {DESCENDANTS}"
+    ))?
+    .execute([&item.path])?;
     Ok(())
 }
 
 pub fn set_creator(tx: &Transaction<'_>, id: &str, user_id: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_items SET creator_id = ?2 WHERE id = ?1",
-        [id, user_id],
-    )?;
+    tx.prepare_cached("UPDATE drive_items SET creator_id = ?2 WHERE id = ?1")?
+        .execute([id, user_id])?;
     Ok(())
 }
 
@@ -717,15 +680,13 @@ pub fn set_favorite(
     now: i64,
 ) -> Result<bool> {
     let changed = if favorite {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO drive_favorites (user_id, item_id, created_at) VALUES (?1, ?2, ?3)",
-            params![user_id, item_id, now],
         )?
+        .execute(params![user_id, item_id, now])?
     } else {
-        tx.execute(
-            "DELETE FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2",
-            [user_id, item_id],
-        )?
+        tx.prepare_cached("DELETE FROM drive_favorites WHERE user_id = ?1 AND item_id = ?2")?
+            .execute([user_id, item_id])?
     };
     Ok(changed > 0)
 }
@@ -793,11 +754,8 @@ pub fn users_page(conn: &Connection, after: Option<&str>, limit: i64) -> Result<
         return Ok(Some(users.collect::<rusqlite::Result<Vec<_>>>()?));
     };
     let cursor: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT created_at, id FROM drive_users WHERE id = ?1",
-            [after],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .prepare_cached("SELECT created_at, id FROM drive_users WHERE id = ?1")?
+        .query_row([after], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     let Some((created_at, id)) = cursor else {
         return Ok(None);
@@ -880,11 +838,9 @@ pub fn item_sharing(
 
 /// How many items are not hard-deleted (the overview's count).
 pub fn count_items(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM drive_items WHERE hard_deleted_at IS NULL",
-        [],
-        |row| row.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM drive_items WHERE hard_deleted_at IS NULL")?
+        .query_row([], |row| row.get(0))?)
 }
 
 /// Drive PR #790: the pointer items (`metadata.external_app` set) of the subtree at `path`,
@@ -951,12 +907,9 @@ pub fn live_subtree(conn: &Connection, path: &str, user_id: &str) -> Result<Vec<
 /// PR #790's fallback lookup of an impersonated user: `email__iexact`, the first one.
 pub fn find_by_email_iexact(conn: &Connection, email: &str) -> Result<Option<DriveUser>> {
     Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM drive_users WHERE lower(email) = lower(?1) ORDER BY rowid LIMIT 1"
-            ),
-            [email],
-            user_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM drive_users WHERE lower(email) = lower(?1) ORDER BY rowid LIMIT 1"
+        ))?
+        .query_row([email], user_from_row)
         .optional()?)
 }

@@ -91,25 +91,24 @@ pub fn insert_access(
     now: i64,
 ) -> Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO drive_accesses (id, item_id, user_id, team, role, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![id, item_id, user_id, team, role.as_str(), now],
-    )?;
+    )?
+    .execute(params![id, item_id, user_id, team, role.as_str(), now])?;
     Ok(id)
 }
 
 /// Saves an access (its role, possibly unchanged): `updated_at` moves like a Django save.
 pub fn set_access_role(tx: &Transaction<'_>, id: &str, role: Role, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_accesses SET role = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, role.as_str(), now],
-    )?;
+    tx.prepare_cached("UPDATE drive_accesses SET role = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, role.as_str(), now])?;
     Ok(())
 }
 
 pub fn delete_access(tx: &Transaction<'_>, id: &str) -> Result<()> {
-    tx.execute("DELETE FROM drive_accesses WHERE id = ?1", [id])?;
+    tx.prepare_cached("DELETE FROM drive_accesses WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -197,11 +196,9 @@ fn invitation_from_row(row: &Row<'_>) -> rusqlite::Result<Invitation> {
 }
 
 pub fn count_invitations(conn: &Connection, item_id: &str) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM drive_invitations WHERE item_id = ?1",
-        [item_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM drive_invitations WHERE item_id = ?1")?
+        .query_row([item_id], |r| r.get(0))?)
 }
 
 /// One page of an item's invitations, newest first.
@@ -223,11 +220,10 @@ pub fn invitations_page(
 /// Invitation `id` if it belongs to item `item_id`.
 pub fn find_invitation(conn: &Connection, item_id: &str, id: &str) -> Result<Option<Invitation>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {INVITATION_COLUMNS} FROM drive_invitations WHERE id = ?1 AND item_id = ?2"),
-            [id, item_id],
-            invitation_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM drive_invitations WHERE id = ?1 AND item_id = ?2"
+        ))?
+        .query_row([id, item_id], invitation_from_row)
         .optional()?)
 }
 
@@ -238,22 +234,20 @@ pub fn invitation_taken(
     email: &str,
     except_id: Option<&str>,
 ) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM drive_invitations WHERE item_id = ?1 AND email = ?2
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM drive_invitations WHERE item_id = ?1 AND email = ?2
                           AND id IS NOT ?3)",
-        params![item_id, email, except_id],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row(params![item_id, email, except_id], |r| r.get(0))?)
 }
 
 /// Whether a user already has this e-mail address, ignoring case (SQLite's `lower`, which
 /// folds ASCII letters only).
 pub fn email_registered(conn: &Connection, email: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM drive_users WHERE lower(email) = lower(?1))",
-        [email],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM drive_users WHERE lower(email) = lower(?1))")?
+        .query_row([email], |r| r.get(0))?)
 }
 
 pub fn insert_invitation(
@@ -265,11 +259,11 @@ pub fn insert_invitation(
     now: i64,
 ) -> Result<Invitation> {
     let id = uuid::Uuid::new_v4().to_string();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO drive_invitations (id, email, item_id, role, issuer_id, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![id, email, item_id, role.as_str(), issuer_id, now],
-    )?;
+    )?
+    .execute(params![id, email, item_id, role.as_str(), issuer_id, now])?;
     Ok(Invitation {
         id,
         email: email.to_owned(),
@@ -281,15 +275,14 @@ pub fn insert_invitation(
 }
 
 pub fn update_invitation(tx: &Transaction<'_>, id: &str, email: &str, role: Role, now: i64) -> Result<()> {
-    tx.execute(
-        "UPDATE drive_invitations SET email = ?2, role = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, email, role.as_str(), now],
-    )?;
+    tx.prepare_cached("UPDATE drive_invitations SET email = ?2, role = ?3, updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, email, role.as_str(), now])?;
     Ok(())
 }
 
 pub fn delete_invitation(tx: &Transaction<'_>, id: &str) -> Result<()> {
-    tx.execute("DELETE FROM drive_invitations WHERE id = ?1", [id])?;
+    tx.prepare_cached("DELETE FROM drive_invitations WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -316,15 +309,12 @@ pub fn convert_valid_invitations(
         .collect::<Result<_, _>>()?;
     let mut created = 0;
     for (item_id, role) in invited {
-        created += tx.execute(
-            "INSERT OR IGNORE INTO drive_accesses (id, item_id, user_id, team, role, created_at, updated_at)
-             VALUES (?1, ?2, ?3, '', ?4, ?5, ?5)",
+        created += tx.prepare_cached("INSERT OR IGNORE INTO drive_accesses (id, item_id, user_id, team, role, created_at, updated_at)
+             VALUES (?1, ?2, ?3, '', ?4, ?5, ?5)")?.execute(
             params![uuid::Uuid::new_v4().to_string(), item_id, user_id, role, now],
         )?;
-        tx.execute(
-            "UPDATE drive_items SET creator_id = ?2 WHERE id = ?1 AND creator_id IS NULL",
-            [&item_id, user_id],
-        )?;
+        tx.prepare_cached("UPDATE drive_items SET creator_id = ?2 WHERE id = ?1 AND creator_id IS NULL")?
+            .execute([&item_id, user_id])?;
     }
     Ok(created)
 }
