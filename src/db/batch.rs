@@ -247,4 +247,31 @@ mod tests {
         assert_eq!(level, 2, "synchronous = FULL");
         assert_eq!(db.read(|conn| Ok(values(conn))).await.unwrap(), [1, 2]);
     }
+
+    /// One committer at a time takes batch after batch; a job that panics (a bug) answers its
+    /// batch "abandoned" and the writes after it still commit, through a new committer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_leaves_the_queue_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::Db::open(&dir.path().join("state.db"), true).unwrap();
+        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?))
+            .await
+            .unwrap();
+        let panicked = db.write(|_tx| -> Result<()> { panic!("a bug in a write") }).await;
+        assert!(
+            matches!(&panicked, Err(crate::Error::Batch(why)) if why.contains("abandoned")),
+            "{panicked:?}"
+        );
+        let writes = (0..50).map(|v| {
+            let db = db.clone();
+            tokio::spawn(async move { db.write(insert(v)).await })
+        });
+        for (v, write) in writes.enumerate() {
+            assert_eq!(write.await.unwrap().unwrap(), i64::try_from(v).unwrap());
+        }
+        assert_eq!(
+            db.read(|conn| Ok(values(conn))).await.unwrap(),
+            (0..50).collect::<Vec<_>>()
+        );
+    }
 }

@@ -10,7 +10,7 @@ mod migrations;
 pub mod state;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -32,6 +32,10 @@ struct Inner {
     /// Writes waiting for the writer; whoever takes it next runs them all in one transaction
     /// (group commit: see `batch.rs`).
     queue: Mutex<Vec<Box<dyn batch::Job>>>,
+    /// Whether a blocking task is committing the queue: one at a time, taking batch after
+    /// batch until the queue is empty, so a burst of writes costs one hand-off to the blocking
+    /// pool per batch instead of one thread per write waiting for the writer.
+    committing: AtomicBool,
     /// Opened when first needed: an emulator that never reads concurrently (most of a test
     /// suite's) opens one, and starts without paying for the others.
     readers: [OnceLock<Mutex<Connection>>; READERS],
@@ -43,7 +47,65 @@ struct Inner {
     epoch: AtomicU64,
 }
 
+/// The one task committing the queue (it set `Inner::committing`): batch after batch, until
+/// the queue is empty.
+struct Committer {
+    inner: Arc<Inner>,
+    /// Whether this task holds `committing`. Dropped while holding it (a job panicked, a bug:
+    /// release builds abort; or the runtime shut down before the task ran), it answers every
+    /// queued write with "abandoned" and lets the next write start a committer, rather than
+    /// leaving them waiting.
+    holds_flag: bool,
+}
+
+impl Committer {
+    fn run(mut self) {
+        loop {
+            let jobs = std::mem::take(&mut *self.inner.queue_lock());
+            if !jobs.is_empty() {
+                self.inner.commit_batch(jobs);
+                continue;
+            }
+            self.inner.committing.store(false, Ordering::Release);
+            self.holds_flag = false;
+            // A write queued between the take and the store saw `committing` still set and
+            // left its job to us: take it, unless a new committer has started meanwhile.
+            if self.inner.queue_lock().is_empty() || self.inner.committing.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            self.holds_flag = true;
+        }
+    }
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        if self.holds_flag {
+            drop(std::mem::take(&mut *self.inner.queue_lock()));
+            self.inner.committing.store(false, Ordering::Release);
+        }
+    }
+}
+
 impl Inner {
+    fn commit_batch(&self, jobs: Vec<Box<dyn batch::Job>>) {
+        let mut conn = lock(&self.writer);
+        let tokens_only = jobs.iter().all(|job| job.only_adds_tokens());
+        // Should the pragma fail, the batch is synced like any other.
+        let relaxed =
+            self.durable && tokens_only && conn.execute_batch("PRAGMA synchronous = NORMAL;").is_ok();
+        // The epoch moves before any caller hears of the commit: a token revoked is never
+        // found valid in a cache afterwards.
+        batch::run(&mut conn, jobs, || {
+            if !tokens_only {
+                self.epoch.fetch_add(1, Ordering::Release);
+            }
+        });
+        if relaxed && let Err(error) = conn.execute_batch("PRAGMA synchronous = FULL;") {
+            tracing::error!(%error, "could not restore synchronous = FULL after a token batch");
+        }
+    }
+
     fn queue_lock(&self) -> MutexGuard<'_, Vec<Box<dyn batch::Job>>> {
         self.queue
             .lock()
@@ -95,6 +157,7 @@ impl Db {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
                 queue: Mutex::default(),
+                committing: AtomicBool::new(false),
                 readers: Default::default(),
                 next_reader: AtomicUsize::new(0),
                 durable,
@@ -143,30 +206,13 @@ impl Db {
     {
         let (job, answer) = batch::Queued::new(f, only_adds_tokens);
         self.inner.queue_lock().push(Box::new(job));
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = lock(&inner.writer);
-            let jobs = std::mem::take(&mut *inner.queue_lock());
-            // Empty: an earlier task took this write into its batch, and answers it.
-            if jobs.is_empty() {
-                return;
-            }
-            let tokens_only = jobs.iter().all(|job| job.only_adds_tokens());
-            // Should the pragma fail, the batch is synced like any other.
-            let relaxed =
-                inner.durable && tokens_only && conn.execute_batch("PRAGMA synchronous = NORMAL;").is_ok();
-            // The epoch moves before any caller hears of the commit: a token revoked is
-            // never found valid in a cache afterwards.
-            batch::run(&mut conn, jobs, || {
-                if !tokens_only {
-                    inner.epoch.fetch_add(1, Ordering::Release);
-                }
-            });
-            if relaxed && let Err(error) = conn.execute_batch("PRAGMA synchronous = FULL;") {
-                tracing::error!(%error, "could not restore synchronous = FULL after a token batch");
-            }
-        })
-        .await?;
+        if !self.inner.committing.swap(true, Ordering::AcqRel) {
+            let committer = Committer {
+                inner: Arc::clone(&self.inner),
+                holds_flag: true,
+            };
+            tokio::task::spawn_blocking(move || committer.run());
+        }
         answer
             .await
             .unwrap_or_else(|_| Err(Error::Batch("its batch was abandoned".to_owned())))
