@@ -304,6 +304,12 @@ struct IdentityQuery {
     users_q: Option<String>,
 }
 
+/// Users and tokens a page of the identity page shows (Keycloak's admin console shows 10 to
+/// 100 a page): each row carries forms and controls, and a page of 100 users and 50 tokens
+/// took 60-80 ms more to paint first than an empty one; 20 of each keep it near the empty
+/// page. The JSON endpoints still give up to 1,000 a page.
+const IDENTITY_ROWS: usize = 20;
+
 async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, QueryRejection>) -> Response {
     let q = q.map(|Query(q)| q).unwrap_or_default();
     let realm = q.realm.clone().unwrap_or_else(|| "lasuite".into());
@@ -315,7 +321,7 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
             dashboard::UsersQuery {
                 after: q.users_after.clone().unwrap_or_default(),
                 q: q.users_q.clone().unwrap_or_default(),
-                limit: None,
+                limit: Some(IDENTITY_ROWS),
             },
         )
         .await?;
@@ -327,7 +333,7 @@ async fn identity(State(app): State<AppState>, q: Result<Query<IdentityQuery>, Q
                 user: q.user.clone().filter(|u| !u.is_empty()),
                 client: q.client.clone().filter(|c| !c.is_empty()),
                 before: q.before.clone(),
-                limit: Some(50),
+                limit: Some(IDENTITY_ROWS),
             },
         )
         .await?;

@@ -388,20 +388,26 @@ async fn users_page_by_username_and_search() {
         "no username or email has an underscore"
     );
 
-    // The page shows the same page, with a link to the next.
-    let (status, html) = page(&emu, "/_emu/identity?realm=lasuite&users_q=user1").await;
+    // The page shows 20 a page, with a link to the next.
+    let (status, html) = page(&emu, "/_emu/identity?realm=lasuite&users_q=user24").await;
     assert_eq!(status, 200);
-    assert!(html.contains(">user100<") && html.contains(">user199<") && !html.contains(">user000<"));
+    assert!(html.contains(">user240<") && html.contains(">user249<") && !html.contains(">user239<"));
     assert!(
         !html.contains("users_after="),
-        "all 100 matches fit one page: no next link"
+        "all 10 matches fit one page: no next link"
     );
     let (_, html) = page(&emu, "/_emu/identity?realm=lasuite&users_q=bulk.test").await;
-    assert!(html.contains(">user099<") && !html.contains(">user100<"));
+    assert!(html.contains(">user019<") && !html.contains(">user020<"));
     assert!(
-        html.contains("users_q=bulk.test&amp;users_after=user099"),
+        html.contains("users_q=bulk.test&amp;users_after=user019"),
         "a next link"
     );
+    let (_, html) = page(
+        &emu,
+        "/_emu/identity?realm=lasuite&users_q=bulk.test&users_after=user019",
+    )
+    .await;
+    assert!(html.contains(">user020<") && html.contains(">user039<") && !html.contains(">user019<"));
 
     let invalid = |d: &str| (400, json!({"error": "invalid_request", "error_description": d}));
     assert_eq!(
