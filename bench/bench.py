@@ -377,7 +377,7 @@ def main():
     ]
     s3_rows.insert(0, ("  (--ephemeral: bodies and commits not synced)", "", ""))
     if durable_put:
-        s3_rows.append(("S3 PutObject 1 KiB/s, durable --data (fsynced body + FULL commit)", f"{durable_put:,.0f}", ""))
+        s3_rows.append(("S3 PutObject 1 KiB/s, durable --data (body in its row, FULL-synced commit)", f"{durable_put:,.0f}", ""))
     if moto:
         moto_put, moto_get = moto
         s3_rows.append(("moto_server PutObject 1 KiB/s (in memory), same load", f"{moto_put:,.0f}", ""))
