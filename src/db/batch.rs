@@ -207,13 +207,19 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_writes_all_commit_with_their_own_values() {
+    /// A durable database (in a directory the caller keeps) with the table `t`.
+    async fn durable_db_with_table() -> (tempfile::TempDir, super::super::Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = super::super::Db::open(&dir.path().join("state.db"), true).unwrap();
         db.write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?))
             .await
             .unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_all_commit_with_their_own_values() {
+        let (_dir, db) = durable_db_with_table().await;
         let writes = (0..200).map(|v| {
             let db = db.clone();
             tokio::spawn(async move { db.write(insert(v)).await })
@@ -229,11 +235,7 @@ mod tests {
 
     #[tokio::test]
     async fn new_tokens_alone_leave_the_epoch_and_any_other_write_moves_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = super::super::Db::open(&dir.path().join("state.db"), true).unwrap();
-        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?))
-            .await
-            .unwrap();
+        let (_dir, db) = durable_db_with_table().await;
         let before = db.epoch();
         db.write_new_tokens(insert(1)).await.unwrap();
         assert_eq!(db.epoch(), before, "a token added ends no token");
@@ -252,11 +254,7 @@ mod tests {
     /// batch "abandoned" and the writes after it still commit, through a new committer.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_write_leaves_the_queue_working() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = super::super::Db::open(&dir.path().join("state.db"), true).unwrap();
-        db.write(|tx| Ok(tx.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")?))
-            .await
-            .unwrap();
+        let (_dir, db) = durable_db_with_table().await;
         let panicked = db.write(|_tx| -> Result<()> { panic!("a bug in a write") }).await;
         assert!(
             matches!(&panicked, Err(crate::Error::Batch(why)) if why.contains("abandoned")),
