@@ -51,14 +51,22 @@ struct Inner {
 /// the queue is empty.
 struct Committer {
     inner: Arc<Inner>,
-    /// Whether this task holds `committing`. Dropped while holding it (a job panicked, a bug:
-    /// release builds abort; or the runtime shut down before the task ran), it answers every
-    /// queued write with "abandoned" and lets the next write start a committer, rather than
-    /// leaving them waiting.
+    /// Whether this task holds `committing` (see the `Drop`).
     holds_flag: bool,
+    /// Whether, dropped while holding the flag, it hands the queue to a new committer; false
+    /// for that successor, so that a runtime that cannot run it any more ends the chain.
+    may_hand_over: bool,
 }
 
 impl Committer {
+    fn new(inner: &Arc<Inner>) -> Self {
+        Self {
+            inner: Arc::clone(inner),
+            holds_flag: true,
+            may_hand_over: true,
+        }
+    }
+
     fn run(mut self) {
         loop {
             let jobs = std::mem::take(&mut *self.inner.queue_lock());
@@ -78,12 +86,26 @@ impl Committer {
     }
 }
 
+/// A committer ends holding the flag only when a job panicked (a bug: release builds abort)
+/// or the runtime dropped it unrun (shutting down). Writes queued meanwhile are handed to a
+/// successor, which holds the flag in turn; when that one cannot run either, they are
+/// answered "abandoned" and the flag is cleared, so no write waits for a committer that
+/// will never come.
 impl Drop for Committer {
     fn drop(&mut self) {
-        if self.holds_flag {
-            drop(std::mem::take(&mut *self.inner.queue_lock()));
-            self.inner.committing.store(false, Ordering::Release);
+        if !self.holds_flag {
+            return;
         }
+        if self.may_hand_over
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let mut successor = Committer::new(&self.inner);
+            successor.may_hand_over = false;
+            runtime.spawn_blocking(move || successor.run());
+            return;
+        }
+        drop(std::mem::take(&mut *self.inner.queue_lock()));
+        self.inner.committing.store(false, Ordering::Release);
     }
 }
 
@@ -207,10 +229,7 @@ impl Db {
         let (job, answer) = batch::Queued::new(f, only_adds_tokens);
         self.inner.queue_lock().push(Box::new(job));
         if !self.inner.committing.swap(true, Ordering::AcqRel) {
-            let committer = Committer {
-                inner: Arc::clone(&self.inner),
-                holds_flag: true,
-            };
+            let committer = Committer::new(&self.inner);
             tokio::task::spawn_blocking(move || committer.run());
         }
         answer

@@ -54,7 +54,7 @@ pub fn gone_again() -> io::Error {
 
 #[derive(Debug)]
 pub struct Blobs {
-    root: PathBuf,
+    root: std::sync::Arc<Path>,
     tmp: PathBuf,
     /// fsync bodies and directories before a row names them. Off for `--ephemeral` state,
     /// which is deleted on exit anyway.
@@ -73,7 +73,7 @@ fn blob_path(root: &Path, name: &str) -> PathBuf {
 
 /// Opens blobs by name without the async runtime (see [`Blobs::opener`]).
 pub struct Opener {
-    root: PathBuf,
+    root: std::sync::Arc<Path>,
 }
 
 /// A version's body, opened for a reader.
@@ -194,7 +194,7 @@ impl Blobs {
         std::fs::create_dir_all(&tmp)?;
         let generation = format!("-{:08x}", rand::random::<u32>());
         Ok(Self {
-            root,
+            root: root.into(),
             tmp,
             durable,
             generation,
@@ -325,7 +325,7 @@ impl Blobs {
         let dir = dest
             .parent()
             .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.root.clone());
+            .unwrap_or_else(|| self.root.to_path_buf());
         tokio::fs::create_dir_all(&dir).await?;
         tokio::fs::rename(&temp.path, &dest).await?;
         temp.keep();
@@ -447,7 +447,7 @@ impl Blobs {
 
     /// Deletes every blob (reset).
     pub async fn remove_all(&self) -> io::Result<()> {
-        let root = self.root.clone();
+        let root = self.root.to_path_buf();
         tokio::task::spawn_blocking(move || {
             std::fs::remove_dir_all(&root)?;
             std::fs::create_dir_all(&root)
