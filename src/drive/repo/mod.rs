@@ -433,9 +433,12 @@ pub fn items_page(
             .prepare_cached(&format!("SELECT COUNT(*) FROM drive_items i WHERE {condition}"))?
             .query_row(rusqlite::params_from_iter(&args), |r| r.get(0))?,
     };
+    // The page is bound, not written into the SQL: one cached statement serves every page.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} ORDER BY {order_sql} LIMIT {limit} OFFSET {offset}"
+        "SELECT {ITEM_COLUMNS} FROM {ITEM_FROM} WHERE {condition} ORDER BY {order_sql} LIMIT ? OFFSET ?"
     ))?;
+    args.push(limit.to_string());
+    args.push(offset.to_string());
     let items = stmt
         .query_map(rusqlite::params_from_iter(&args), item_from_row)?
         .collect::<Result<_, _>>()?;
