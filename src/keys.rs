@@ -30,9 +30,9 @@ pub struct Keys {
     /// `base64url({"alg":"RS256","typ":"JWT","kid":...})`, the same for every token.
     rs256_header: String,
     pub es256: SigningKey,
-    /// Signs refresh tokens (HS256), as Keycloak signs them with a realm HMAC key. Refresh
+    /// Signs refresh tokens (HS512), as Keycloak signs them with a realm HMAC key. Refresh
     /// tokens are opaque to clients and looked up by hash, so this key never leaves the process.
-    pub hs256: EncodingKey,
+    refresh_hmac: aws_lc_rs::hmac::Key,
     /// Where the keys came from, for the health endpoint.
     pub source: KeySource,
 }
@@ -101,16 +101,13 @@ impl Keys {
         let ec_key =
             p256::SecretKey::from_pkcs8_pem(ec_pem).map_err(|e| Error::Key(format!("EC key: {e}")))?;
         let es256 = ec_signing_key(&ec_key)?;
-        let der = rsa_key.to_pkcs1_der().map_err(|e| Error::Key(e.to_string()))?;
-        let hmac_secret = Sha256::new_with_prefix(b"lasuite-emu refresh tokens")
-            .chain_update(der.as_bytes())
-            .finalize();
+        let hmac_secret = refresh_secret(&pkcs1);
         Ok(Self {
             rs256,
             rs256_pair,
             rs256_header,
             es256,
-            hs256: EncodingKey::from_secret(&hmac_secret),
+            refresh_hmac: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, &hmac_secret),
             source,
         })
     }
@@ -118,10 +115,13 @@ impl Keys {
     /// A JWS (compact) of `claims` signed RS256 with the realm key, `kid` in the header.
     pub fn sign_rs256(&self, claims: &serde_json::Map<String, Value>) -> Result<String> {
         let payload = serde_json::to_vec(claims).map_err(|e| Error::Key(e.to_string()))?;
-        let mut jws = String::with_capacity(self.rs256_header.len() + payload.len() * 4 / 3 + 350);
-        jws.push_str(&self.rs256_header);
-        jws.push('.');
-        B64.encode_string(&payload, &mut jws);
+        self.sign_rs256_json(&payload)
+    }
+
+    /// A JWS (compact) of `payload`, a JSON object, signed RS256 with the realm key, `kid`
+    /// in the header: for a caller that keeps the JSON it signed.
+    pub fn sign_rs256_json(&self, payload: &[u8]) -> Result<String> {
+        let mut jws = signing_input(&self.rs256_header, payload, self.rs256_pair.public_modulus_len());
         let mut signature = vec![0u8; self.rs256_pair.public_modulus_len()];
         self.rs256_pair
             .sign(
@@ -136,10 +136,40 @@ impl Keys {
         Ok(jws)
     }
 
+    /// A refresh token: a JWS (compact) of `payload`, a JSON object, signed HS512 with the
+    /// realm's HMAC key, as Keycloak signs its refresh tokens.
+    pub fn sign_refresh_json(&self, payload: &[u8]) -> String {
+        let mut jws = signing_input(REFRESH_HEADER, payload, aws_lc_rs::digest::SHA512_OUTPUT_LEN);
+        let tag = aws_lc_rs::hmac::sign(&self.refresh_hmac, jws.as_bytes());
+        jws.push('.');
+        B64.encode_string(tag.as_ref(), &mut jws);
+        jws
+    }
+
     /// The JWKS document: every public key, each with its `kid`.
     pub fn jwks(&self) -> Value {
         json!({ "keys": [self.rs256.jwk, self.es256.jwk] })
     }
+}
+
+/// The refresh tokens' HMAC key, derived from the RSA key (PKCS#1 DER): stable with it.
+fn refresh_secret(rsa_pkcs1_der: &rsa::pkcs1::der::SecretDocument) -> [u8; 32] {
+    Sha256::new_with_prefix(b"lasuite-emu refresh tokens")
+        .chain_update(rsa_pkcs1_der.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// `base64url({"alg":"HS512","typ":"JWT"})`, the header of every refresh token.
+const REFRESH_HEADER: &str = "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9";
+
+/// `header.payload` (JWS signing input), with room for the signature of `signature_len` bytes.
+fn signing_input(header: &str, payload: &[u8], signature_len: usize) -> String {
+    let mut jws = String::with_capacity(header.len() + 2 + (payload.len() + signature_len) * 4 / 3 + 4);
+    jws.push_str(header);
+    jws.push('.');
+    B64.encode_string(payload, &mut jws);
+    jws
 }
 
 fn rsa_signing_key(key: &rsa::RsaPrivateKey) -> Result<SigningKey> {
@@ -222,6 +252,38 @@ mod tests {
         let decoded =
             jsonwebtoken::decode::<serde_json::Value>(&jwt, &keys.rs256.decoding, &validation).unwrap();
         assert_eq!(decoded.claims["sub"], "alice");
+    }
+
+    #[test]
+    fn refresh_tokens_are_hs512_jwts_of_the_json_given() {
+        let keys = Keys::insecure_test_keys().unwrap();
+        let payload = br#"{"typ":"Refresh","sub":"alice"}"#;
+        let jwt = keys.sign_refresh_json(payload);
+        let header = jsonwebtoken::decode_header(&jwt).unwrap();
+        assert_eq!(
+            (header.alg, header.typ.as_deref()),
+            (Algorithm::HS512, Some("JWT"))
+        );
+        assert_eq!(
+            jwt.split('.').nth(1).unwrap(),
+            B64.encode(payload),
+            "the payload as given"
+        );
+        let rsa_key = rsa::RsaPrivateKey::from_pkcs8_pem(INSECURE_RSA_PEM).unwrap();
+        let secret = refresh_secret(&rsa_key.to_pkcs1_der().unwrap());
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::HS512);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        let decoded =
+            jsonwebtoken::decode::<serde_json::Value>(&jwt, &DecodingKey::from_secret(&secret), &validation)
+                .unwrap();
+        assert_eq!(decoded.claims["sub"], "alice");
+        let forged = jsonwebtoken::decode::<serde_json::Value>(
+            &jwt,
+            &DecodingKey::from_secret(b"another key"),
+            &validation,
+        );
+        assert!(forged.is_err());
     }
 
     #[test]

@@ -103,14 +103,17 @@ pub(super) fn run(conn: &mut Connection, jobs: Vec<Box<dyn Job>>, committed: imp
             job.finish(Err("an earlier write of its batch broke the transaction"));
             continue;
         }
-        if let Err(error) = tx.execute_batch("SAVEPOINT job") {
+        if let Err(error) = tx.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
             broken = Some(format!("a savepoint could not be set: {error}"));
             job.finish(Err(broken.as_deref().unwrap_or_default()));
             continue;
         }
         let ok = job.run(&tx);
+        // The two statements every job runs are prepared once per connection.
         let closed = if ok {
-            tx.execute_batch("RELEASE job")
+            tx.prepare_cached("RELEASE job")
+                .and_then(|mut s| s.execute([]))
+                .map(drop)
         } else {
             tx.execute_batch("ROLLBACK TO job; RELEASE job")
         };

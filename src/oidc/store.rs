@@ -339,7 +339,8 @@ pub struct NewToken<'a> {
     pub scope: &'a str,
     pub issued_at: i64,
     pub expires_at: i64,
-    pub claims: &'a Map<String, Value>,
+    /// The token's claims, JSON.
+    pub claims: &'a str,
 }
 
 pub fn insert_token(tx: &Transaction<'_>, token: &NewToken<'_>) -> Result<()> {
@@ -359,7 +360,7 @@ pub fn insert_token(tx: &Transaction<'_>, token: &NewToken<'_>) -> Result<()> {
         token.scope,
         token.issued_at,
         token.expires_at,
-        serde_json::to_string(token.claims)?,
+        token.claims,
     ])?;
     Ok(())
 }

@@ -7,7 +7,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -229,51 +228,43 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
         claims
     });
 
-    // RSA signing costs about a millisecond: keep it off the async workers.
+    // The JSON signed is the JSON stored: introspection answers the claims the token carries.
+    let access_json = serde_json::to_string(&access)?;
+    let refresh_json = refresh.as_ref().map(serde_json::to_string).transpose()?;
+
+    // RSA signing costs a few hundred microseconds: keep it off the async workers.
     let signer = AppState::clone(app);
-    let (access_token, refresh_token, id_token) = {
-        let access = access.clone();
-        let refresh = refresh.clone();
+    let (access_token, refresh_token, id_token, access_json, refresh_json) =
         tokio::task::spawn_blocking(move || -> Result<_> {
-            let access_token = sign_rs256(&signer, &access)?;
-            let refresh_token = refresh.map(|claims| sign_refresh(&signer, &claims)).transpose()?;
+            let access_token = signer.keys.sign_rs256_json(access_json.as_bytes())?;
+            let refresh_token = refresh_json
+                .as_ref()
+                .map(|json| signer.keys.sign_refresh_json(json.as_bytes()));
             let id_token = id_claims
                 .map(|mut claims| {
                     claims.insert("at_hash".into(), at_hash(&access_token).into());
                     sign_rs256(&signer, &claims)
                 })
                 .transpose()?;
-            Ok((access_token, refresh_token, id_token))
+            Ok((access_token, refresh_token, id_token, access_json, refresh_json))
         })
-        .await??
-    };
+        .await??;
 
-    let stored = (access_token.clone(), refresh_token.clone());
-    let rows = grant.clone();
-    app.db
-        .write_new_tokens(move |tx| {
-            let base = |hash, kind, expires_at, claims| NewToken {
-                hash,
-                kind,
-                realm_name: &rows.realm.requested,
-                client_id: &rows.client.client_id,
-                user_id,
-                session_id: rows.session_id.as_deref(),
-                code: rows.code.as_deref(),
-                scope: &rows.scope,
-                issued_at: now,
-                expires_at,
-                claims,
-            };
-            let access_hash = token_hash(&stored.0);
-            store::insert_token(tx, &base(&access_hash, TokenKind::Access, access_exp, &access))?;
-            if let (Some(token), Some(claims)) = (&stored.1, &refresh) {
-                let refresh_hash = token_hash(token);
-                store::insert_token(tx, &base(&refresh_hash, TokenKind::Refresh, refresh_exp, claims))?;
-            }
-            Ok(())
-        })
-        .await?;
+    let stored = TokenRows {
+        realm_name: grant.realm.requested.clone(),
+        client_id: grant.client.client_id.clone(),
+        user_id,
+        session_id: grant.session_id.clone(),
+        code: grant.code,
+        scope: grant.scope.clone(),
+        issued_at: now,
+        access: (token_hash(&access_token), access_exp, access_json),
+        refresh: refresh_token
+            .as_deref()
+            .zip(refresh_json)
+            .map(|(token, json)| (token_hash(token), refresh_exp, json)),
+    };
+    app.db.write_new_tokens(move |tx| stored.insert(tx)).await?;
 
     Ok(IssuedTokens {
         access_token,
@@ -288,6 +279,50 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
         session_state: grant.session_id,
         scope: grant.scope,
     })
+}
+
+/// The rows of one grant's tokens: what they share, and each one's hash, expiry and claims
+/// (JSON).
+struct TokenRows {
+    realm_name: String,
+    client_id: String,
+    user_id: Option<i64>,
+    session_id: Option<String>,
+    code: Option<String>,
+    scope: String,
+    issued_at: i64,
+    access: (String, i64, String),
+    refresh: Option<(String, i64, String)>,
+}
+
+impl TokenRows {
+    fn insert(&self, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+        store::insert_token(tx, &self.row(TokenKind::Access, &self.access))?;
+        if let Some(refresh) = &self.refresh {
+            store::insert_token(tx, &self.row(TokenKind::Refresh, refresh))?;
+        }
+        Ok(())
+    }
+
+    fn row<'a>(
+        &'a self,
+        kind: TokenKind,
+        (hash, expires_at, claims): &'a (String, i64, String),
+    ) -> NewToken<'a> {
+        NewToken {
+            hash,
+            kind,
+            realm_name: &self.realm_name,
+            client_id: &self.client_id,
+            user_id: self.user_id,
+            session_id: self.session_id.as_deref(),
+            code: self.code.as_deref(),
+            scope: &self.scope,
+            issued_at: self.issued_at,
+            expires_at: *expires_at,
+            claims,
+        }
+    }
 }
 
 /// The claims of a `client_credentials` token's subject: Keycloak's service-account user.
@@ -307,11 +342,6 @@ fn service_account_claims(realm: &str, client_id: &str) -> Map<String, Value> {
 /// Signs claims with the realm's RS256 key, `kid` in the header.
 pub fn sign_rs256(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
     app.keys.sign_rs256(claims)
-}
-
-fn sign_refresh(app: &AppState, claims: &Map<String, Value>) -> Result<String> {
-    let header = Header::new(Algorithm::HS512);
-    Ok(jsonwebtoken::encode(&header, claims, &app.keys.hs256)?)
 }
 
 /// OIDC Core §3.1.3.6: the left half of the SHA-256 of the access token, base64url.
