@@ -56,27 +56,21 @@ pub async fn token(
             Subject::ServiceAccount => Some(format!("service-account-{}", grant.client.client_id)),
         },
     };
-    let issued = tokens::issue(&app, grant).await?;
-    let mut body = issued.to_json();
-    if let Some(kind) = issued_token_type {
-        body["issued_token_type"] = kind.into();
-    }
-    let mut response = json_no_store(body);
+    let mut issued = tokens::issue(&app, grant).await?;
+    issued.issued_token_type = issued_token_type;
+    let mut response = token_response(&issued);
     response.extensions_mut().insert(note);
     Ok(response)
 }
 
 /// The token endpoint's 200 answer, never cached (RFC 6749 §5.1).
 pub fn token_response(issued: &IssuedTokens) -> Response {
-    json_no_store(issued.to_json())
-}
-
-fn json_no_store(body: serde_json::Value) -> Response {
-    let mut response = axum::Json(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ];
+    (headers, issued.body()).into_response()
 }
 
 async fn authorization_code(

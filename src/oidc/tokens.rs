@@ -79,7 +79,7 @@ fn audience_claim(audiences: &[String]) -> Option<Value> {
     }
 }
 
-/// The token endpoint's answer, in Keycloak's field order.
+/// The tokens of one grant, as the token endpoint answers them ([`IssuedTokens::body`]).
 #[derive(Debug, Clone)]
 pub struct IssuedTokens {
     pub access_token: String,
@@ -89,29 +89,46 @@ pub struct IssuedTokens {
     pub id_token: Option<String>,
     pub session_state: Option<String>,
     pub scope: String,
+    /// Token exchange's `issued_token_type` (RFC 8693 §2.2.1); None for the other grants.
+    pub issued_token_type: Option<&'static str>,
+}
+
+/// The token endpoint's JSON, members in the order Keycloak writes them.
+#[derive(serde::Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    expires_in: i64,
+    refresh_expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
+    #[serde(rename = "not-before-policy")]
+    not_before_policy: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_state: Option<&'a str>,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<&'static str>,
 }
 
 impl IssuedTokens {
-    pub fn to_json(&self) -> Value {
-        let mut body = json!({
-            "access_token": self.access_token,
-            "expires_in": self.expires_in,
-            "refresh_expires_in": self.refresh_expires_in,
-        });
-        let map = body.as_object_mut().expect("literal object");
-        if let Some(refresh) = &self.refresh_token {
-            map.insert("refresh_token".into(), refresh.clone().into());
-        }
-        map.insert("token_type".into(), "Bearer".into());
-        if let Some(id_token) = &self.id_token {
-            map.insert("id_token".into(), id_token.clone().into());
-        }
-        map.insert("not-before-policy".into(), 0.into());
-        if let Some(session) = &self.session_state {
-            map.insert("session_state".into(), session.clone().into());
-        }
-        map.insert("scope".into(), self.scope.clone().into());
-        body
+    /// The token endpoint's 200 body (JSON), written straight from the tokens.
+    pub fn body(&self) -> Vec<u8> {
+        let response = TokenResponse {
+            access_token: &self.access_token,
+            expires_in: self.expires_in,
+            refresh_expires_in: self.refresh_expires_in,
+            refresh_token: self.refresh_token.as_deref(),
+            token_type: "Bearer",
+            id_token: self.id_token.as_deref(),
+            not_before_policy: 0,
+            session_state: self.session_state.as_deref(),
+            scope: &self.scope,
+            issued_token_type: self.issued_token_type,
+        };
+        serde_json::to_vec(&response).expect("a struct of strings and numbers serializes")
     }
 }
 
@@ -278,6 +295,7 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
         id_token,
         session_state: grant.session_id,
         scope: grant.scope,
+        issued_token_type: None,
     })
 }
 
@@ -439,6 +457,40 @@ pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_response_has_keycloaks_members_in_its_order() {
+        let mut issued = IssuedTokens {
+            access_token: "a".into(),
+            expires_in: 300,
+            refresh_token: Some("r".into()),
+            refresh_expires_in: 1800,
+            id_token: Some("i".into()),
+            session_state: Some("s".into()),
+            scope: "openid email profile".into(),
+            issued_token_type: None,
+        };
+        assert_eq!(
+            String::from_utf8(issued.body()).unwrap(),
+            r#"{"access_token":"a","expires_in":300,"refresh_expires_in":1800,"refresh_token":"r","token_type":"Bearer","id_token":"i","not-before-policy":0,"session_state":"s","scope":"openid email profile"}"#
+        );
+        // client_credentials: no refresh token, ID token or session.
+        (
+            issued.refresh_token,
+            issued.refresh_expires_in,
+            issued.id_token,
+            issued.session_state,
+        ) = (None, 0, None, None);
+        issued.scope = "email profile".into();
+        assert_eq!(
+            String::from_utf8(issued.body()).unwrap(),
+            r#"{"access_token":"a","expires_in":300,"refresh_expires_in":0,"token_type":"Bearer","not-before-policy":0,"scope":"email profile"}"#
+        );
+        issued.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
+        assert!(String::from_utf8(issued.body()).unwrap().ends_with(
+            r#""scope":"email profile","issued_token_type":"urn:ietf:params:oauth:token-type:access_token"}"#
+        ));
+    }
 
     #[test]
     fn scope_adds_keycloak_defaults_with_openid_first() {
