@@ -40,6 +40,8 @@ pub struct App {
     /// Introspection's answers for active tokens, valid until the next write that could end
     /// one (`oidc::tokens::TokenCache`).
     pub token_cache: crate::oidc::tokens::TokenCache,
+    /// Tokens answered whose rows are not written yet.
+    pub pending_tokens: crate::oidc::tokens::PendingTokens,
 }
 
 impl App {

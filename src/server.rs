@@ -78,6 +78,10 @@ impl Running {
         while let Some(joined) = self.tasks.join_next().await {
             cut += joined.unwrap_or(0);
         }
+        // Token rows are written after their answers: the last ones are written before a stop.
+        if let Err(error) = crate::oidc::tokens::rows_written(&self.app).await {
+            tracing::warn!(%error, "the rows of the last tokens issued could not be written");
+        }
         if cut > 0 {
             tracing::warn!(
                 connections = cut,
@@ -274,6 +278,7 @@ fn prepare_state(config: Config, public_url: String, admin_key: Option<String>) 
         journal: Default::default(),
         faults: Default::default(),
         token_cache: Default::default(),
+        pending_tokens: Default::default(),
     });
     Ok((app, data_dir, tempdir, config.ready_file, tls))
 }

@@ -199,6 +199,7 @@ async fn logout() -> Response {
 
 pub async fn overview_data(app: &AppState) -> Result<Value, OAuthError> {
     let now = app.clock.now();
+    tokens::rows_written(app).await?;
     let (users, sessions, live_tokens) = app
         .db
         .read(move |conn| oidc_store::identity_counts(conn, now))
@@ -352,6 +353,7 @@ async fn realm(State(app): State<AppState>, Path(name): Path<String>) -> Result<
 
 pub async fn sessions_data(app: &AppState, name: &str) -> Result<Value, OAuthError> {
     let realm = load_realm(app, name)?;
+    tokens::rows_written(app).await?;
     let rows = app
         .db
         .read(move |conn| oidc_store::live_sessions(conn, &realm.name, PAGE as i64))
@@ -406,6 +408,7 @@ pub async fn tokens_data(app: &AppState, name: &str, q: TokenQuery) -> Result<Va
     };
     let now = app.clock.now();
     let kid = app.keys.rs256.kid.clone();
+    tokens::rows_written(app).await?;
     let rows = app
         .db
         .read(move |conn| {
@@ -439,6 +442,7 @@ pub async fn token_data(app: &AppState, name: &str, id: &str) -> Result<Value, O
     let realm = load_realm(app, name)?;
     let now = app.clock.now();
     let hash = id.to_owned();
+    tokens::rows_written(app).await?;
     let row = app
         .db
         .read(move |conn| oidc_store::live_token(conn, &realm.name, now, &hash))

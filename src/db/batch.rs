@@ -30,24 +30,57 @@ pub(super) trait Job: Send {
     fn only_adds_tokens(&self) -> bool;
 }
 
-/// A write closure and the channel its caller waits on.
+/// A write closure and how its outcome reaches its caller.
 pub(super) struct Queued<T, F> {
     write: Option<F>,
     only_adds_tokens: bool,
     outcome: Option<Result<T>>,
-    reply: oneshot::Sender<Result<T>>,
+    /// Taken by `finish`; a write dropped unfinished (its committer gone) answers "abandoned".
+    reply: Option<Reply<T>>,
+}
+
+/// Where a write's outcome goes.
+enum Reply<T> {
+    /// To a caller awaiting it.
+    Channel(oneshot::Sender<Result<T>>),
+    /// To a function run on the committer (a caller that did not wait).
+    Then(Box<dyn FnOnce(Result<T>) + Send>),
 }
 
 impl<T, F> Queued<T, F> {
     pub(super) fn new(write: F, only_adds_tokens: bool) -> (Self, oneshot::Receiver<Result<T>>) {
         let (reply, answer) = oneshot::channel();
-        let queued = Self {
+        (
+            Self::replying(write, only_adds_tokens, Reply::Channel(reply)),
+            answer,
+        )
+    }
+
+    /// A write whose outcome is passed to `then`, on the committer.
+    pub(super) fn then(
+        write: F,
+        only_adds_tokens: bool,
+        then: impl FnOnce(Result<T>) + Send + 'static,
+    ) -> Self {
+        Self::replying(write, only_adds_tokens, Reply::Then(Box::new(then)))
+    }
+
+    fn replying(write: F, only_adds_tokens: bool, reply: Reply<T>) -> Self {
+        Self {
             write: Some(write),
             only_adds_tokens,
             outcome: None,
-            reply,
-        };
-        (queued, answer)
+            reply: Some(reply),
+        }
+    }
+}
+
+impl<T, F> Drop for Queued<T, F> {
+    fn drop(&mut self) {
+        // A waiting caller sees its channel close; a function is told.
+        if let Some(Reply::Then(then)) = self.reply.take() {
+            then(Err(Error::Batch("its batch was abandoned".to_owned())));
+        }
     }
 }
 
@@ -66,16 +99,20 @@ where
         ok
     }
 
-    fn finish(self: Box<Self>, committed: std::result::Result<(), &str>) {
-        let answer = match (self.outcome, committed) {
+    fn finish(mut self: Box<Self>, committed: std::result::Result<(), &str>) {
+        let answer = match (self.outcome.take(), committed) {
             // Its own failure is its answer, whatever became of the batch.
             (Some(Err(error)), _) => Err(error),
             (Some(Ok(value)), Ok(())) => Ok(value),
             (Some(Ok(_)) | None, Err(why)) => Err(Error::Batch(why.to_owned())),
             (None, Ok(())) => Err(Error::Batch("the write was never run".to_owned())),
         };
-        // The caller may have gone (its request was cancelled): its change stands regardless.
-        let _ = self.reply.send(answer);
+        match self.reply.take() {
+            // The caller may have gone (its request was cancelled): its change stands regardless.
+            Some(Reply::Channel(reply)) => drop(reply.send(answer)),
+            Some(Reply::Then(then)) => then(answer),
+            None => {}
+        }
     }
 
     fn only_adds_tokens(&self) -> bool {
@@ -251,6 +288,39 @@ mod tests {
             .unwrap();
         assert_eq!(level, 2, "synchronous = FULL");
         assert_eq!(db.read(|conn| Ok(values(conn))).await.unwrap(), [1, 2]);
+    }
+
+    /// A write submitted without waiting is queued when the call returns: a write queued
+    /// after it finds its row, and its function hears of the commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_submitted_write_is_queued_at_once_and_told_of_its_commit() {
+        let (_dir, db) = durable_db_with_table().await;
+        let (told, outcome) = std::sync::mpsc::channel();
+        db.submit_new_tokens(
+            |tx| {
+                tx.execute("INSERT INTO t (v) VALUES (7)", [])?;
+                Ok(())
+            },
+            move |result| told.send(result.is_ok()).unwrap(),
+        );
+        let seen = db
+            .write(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM t WHERE v = 7", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(seen, 1);
+        assert!(outcome.recv().unwrap(), "told it committed");
+    }
+
+    #[test]
+    fn a_submitted_write_dropped_unrun_is_told_it_was_abandoned() {
+        let (told, outcome) = std::sync::mpsc::channel();
+        let job = Queued::then(
+            |_tx: &Transaction<'_>| -> Result<()> { Ok(()) },
+            true,
+            move |result: Result<()>| told.send(result).unwrap(),
+        );
+        drop(job);
+        assert!(matches!(outcome.recv().unwrap(), Err(Error::Batch(why)) if why.contains("abandoned")));
     }
 
     /// One committer at a time takes batch after batch; a job that panics (a bug) answers its

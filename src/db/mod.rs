@@ -221,20 +221,36 @@ impl Db {
         self.enqueue(f, true).await
     }
 
+    /// Like [`Db::write_new_tokens`], without waiting: the write is queued when this returns
+    /// (so any write queued later applies after it), and `then` gets its outcome on the
+    /// committer, once its batch has committed or failed. For a caller that answers before
+    /// its tokens' rows exist and tracks them meanwhile (`oidc::tokens::PendingTokens`).
+    pub fn submit_new_tokens<F>(&self, f: F, then: impl FnOnce(Result<()>) + Send + 'static)
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<()> + Send + 'static,
+    {
+        self.push(Box::new(batch::Queued::then(f, true, then)));
+    }
+
     async fn enqueue<T, F>(&self, f: F, only_adds_tokens: bool) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
         let (job, answer) = batch::Queued::new(f, only_adds_tokens);
-        self.inner.queue_lock().push(Box::new(job));
+        self.push(Box::new(job));
+        answer
+            .await
+            .unwrap_or_else(|_| Err(Error::Batch("its batch was abandoned".to_owned())))
+    }
+
+    /// Queues `job` and starts the committer unless one is running.
+    fn push(&self, job: Box<dyn batch::Job>) {
+        self.inner.queue_lock().push(job);
         if !self.inner.committing.swap(true, Ordering::AcqRel) {
             let committer = Committer::new(&self.inner);
             tokio::task::spawn_blocking(move || committer.run());
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(Error::Batch("its batch was abandoned".to_owned())))
     }
 
     /// Changes with every commit that may have ended a token's life (revocation, logout, a
@@ -245,12 +261,15 @@ impl Db {
     }
 
     /// Runs `f` on the writer connection, outside any transaction, on the blocking pool: for
-    /// what cannot run inside one (`VACUUM INTO`, `ATTACH`).
+    /// what cannot run inside one (`VACUUM INTO`, `ATTACH`). It runs after every write queued
+    /// before it has committed, as a queued write would (token rows answered before their
+    /// commit included: a snapshot holds them, a restore replaces them).
     pub async fn with_writer<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
+        self.write_new_tokens(|_| Ok(())).await?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let value = f(&mut lock(&inner.writer));

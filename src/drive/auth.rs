@@ -150,10 +150,7 @@ pub fn refusal(version: Lasuite, message: &str, cause: impl Into<String>) -> Dri
 /// refusal whose answer does not say.
 async fn why_inactive(app: &AppState, realm: &str, token: &str) -> Result<String, DriveError> {
     let hash = tokens::token_hash(token);
-    let record = app
-        .db
-        .read(move |conn| crate::oidc::store::find_token(conn, &hash))
-        .await?;
+    let record = tokens::find_token(app, &hash).await?;
     let now = app.clock.now();
     Ok(inactive_cause(record.as_ref(), realm, now))
 }

@@ -75,9 +75,7 @@ pub async fn exchange(
     let subject_token = params.require("subject_token")?;
     let hash = tokens::token_hash(subject_token);
     let now = app.clock.now();
-    let subject = app
-        .db
-        .read(move |conn| store::find_token(conn, &hash))
+    let subject = tokens::find_token(app, &hash)
         .await?
         .filter(|r| r.kind == TokenKind::Access && r.realm_name == realm.requested && r.is_active(now))
         .ok_or_else(|| OAuthError::invalid_request("Invalid token"))?;

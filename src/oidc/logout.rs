@@ -64,9 +64,7 @@ async fn refresh_token_logout(
         .client;
     let hash = tokens::token_hash(params.require("refresh_token")?);
     let invalid = || OAuthError::invalid_grant("Invalid refresh token");
-    let record = app
-        .db
-        .read(move |conn| store::find_token(conn, &hash))
+    let record = tokens::find_token(app, &hash)
         .await?
         .filter(|r| r.kind == TokenKind::Refresh && r.realm_name == realm.requested && !r.revoked)
         .ok_or_else(invalid)?;
@@ -206,8 +204,7 @@ pub async fn revoke(
         .await?
         .client;
     let hash = tokens::token_hash(params.require("token")?);
-    let lookup = hash.clone();
-    let Some(record) = app.db.read(move |conn| store::find_token(conn, &lookup)).await? else {
+    let Some(record) = tokens::find_token(&app, &hash).await? else {
         // RFC 7009 §2.2: an invalid token is not an error.
         return Ok(().into_response());
     };

@@ -166,9 +166,7 @@ async fn refresh_token(
     params: &Params,
 ) -> Result<Grant, OAuthError> {
     let hash = tokens::token_hash(params.require("refresh_token")?);
-    let record = app
-        .db
-        .read(move |conn| store::find_token(conn, &hash))
+    let record = tokens::find_token(app, &hash)
         .await?
         .filter(|r| r.kind == TokenKind::Refresh && r.realm_name == realm.requested)
         .ok_or_else(|| OAuthError::invalid_grant("Invalid refresh token"))?;

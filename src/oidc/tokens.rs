@@ -281,7 +281,22 @@ pub async fn issue(app: &AppState, grant: Grant) -> Result<IssuedTokens> {
             .zip(refresh_json)
             .map(|(token, json)| (token_hash(token), refresh_exp, json)),
     };
-    app.db.write_new_tokens(move |tx| stored.insert(tx)).await?;
+    // The answer does not wait for the rows: they are queued before it goes out (any later
+    // write, a revocation or a logout, applies after them), and a lookup meanwhile waits for
+    // them (`PendingTokens`). A crash before their commit loses the tokens: their client logs
+    // in again, as after a Keycloak restart.
+    let hashes = stored.hashes();
+    let written = app.pending_tokens.add(&hashes);
+    let settling = AppState::clone(app);
+    app.db.submit_new_tokens(
+        move |tx| stored.insert(tx),
+        move |outcome| {
+            if let Err(error) = outcome {
+                tracing::error!(%error, "a token's row could not be stored: the token is unknown from now on");
+            }
+            settling.pending_tokens.settle(&hashes, written);
+        },
+    );
 
     Ok(IssuedTokens {
         access_token,
@@ -314,6 +329,11 @@ struct TokenRows {
 }
 
 impl TokenRows {
+    fn hashes(&self) -> Vec<String> {
+        let refresh = self.refresh.iter().map(|(hash, _, _)| hash.clone());
+        std::iter::once(self.access.0.clone()).chain(refresh).collect()
+    }
+
     fn insert(&self, tx: &rusqlite::Transaction<'_>) -> Result<()> {
         store::insert_token(tx, &self.row(TokenKind::Access, &self.access))?;
         if let Some(refresh) = &self.refresh {
@@ -366,6 +386,74 @@ pub fn sign_rs256(app: &AppState, claims: &Map<String, Value>) -> Result<String>
 fn at_hash(access_token: &str) -> String {
     let digest = Sha256::digest(access_token.as_bytes());
     B64.encode(&digest[..16])
+}
+
+/// Tokens answered whose rows are still queued ([`issue`] does not wait for their commit),
+/// each with a channel that closes once its row is written: a lookup by hash waits for a
+/// token found here ([`find_token`]), a listing for every row queued ([`rows_written`]).
+#[derive(Debug, Default)]
+pub struct PendingTokens {
+    rows: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<()>>>,
+}
+
+impl PendingTokens {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, tokio::sync::watch::Receiver<()>>> {
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Marks `hashes` pending; they settle when the returned sender is dropped.
+    fn add(&self, hashes: &[String]) -> tokio::sync::watch::Sender<()> {
+        let (written, wait) = tokio::sync::watch::channel(());
+        let mut rows = self.lock();
+        for hash in hashes {
+            rows.insert(hash.clone(), wait.clone());
+        }
+        written
+    }
+
+    /// The rows of `hashes` are written (or failed): lookups read them from the database.
+    fn settle(&self, hashes: &[String], written: tokio::sync::watch::Sender<()>) {
+        let mut rows = self.lock();
+        for hash in hashes {
+            rows.remove(hash);
+        }
+        drop(rows);
+        drop(written);
+    }
+
+    /// Returns once the row of the token with `hash` is written, at once if it is not pending.
+    async fn written(&self, hash: &str) {
+        let wait = self.lock().get(hash).cloned();
+        if let Some(mut wait) = wait {
+            // Never sent on: it returns when the sender is dropped.
+            let _ = wait.changed().await;
+        }
+    }
+
+    fn any(&self) -> bool {
+        !self.lock().is_empty()
+    }
+}
+
+/// The stored token with `hash`, once any pending row of it is written.
+pub async fn find_token(app: &AppState, hash: &str) -> Result<Option<super::model::TokenRecord>> {
+    app.pending_tokens.written(hash).await;
+    let hash = hash.to_owned();
+    app.db.read(move |conn| store::find_token(conn, &hash)).await
+}
+
+/// Returns once the rows of every token answered so far are written: for the readers that
+/// list tokens rather than look one up.
+pub async fn rows_written(app: &AppState) -> Result<()> {
+    if app.pending_tokens.any() {
+        // Writes commit in the order they were queued: this no-op's batch comes after theirs.
+        app.db.write_new_tokens(|_| Ok(())).await?;
+    }
+    Ok(())
 }
 
 /// Active access tokens as introspection last found them, in front of SQLite: an entry holds
@@ -423,8 +511,7 @@ pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result
     if let Some(answer) = app.token_cache.get(&hash, epoch, realm_name, now) {
         return Ok(Some(answer));
     }
-    let lookup = hash.clone();
-    let Some(record) = app.db.read(move |conn| store::find_token(conn, &lookup)).await? else {
+    let Some(record) = find_token(app, &hash).await? else {
         return Ok(None);
     };
     if record.kind != TokenKind::Access

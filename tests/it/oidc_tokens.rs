@@ -377,3 +377,170 @@ async fn the_minting_endpoint_takes_ttl_scope_and_claims() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+/// A token is answered before its row is written (`oidc::tokens::PendingTokens`): while the
+/// row waits behind a write that holds the writer, the token is already out, and every reader
+/// that needs the row (introspection, a refresh, revocation, the control plane's listing)
+/// waits for it instead of finding nothing.
+#[tokio::test]
+async fn a_token_answered_before_its_row_is_written_is_found_by_every_reader() {
+    let emu = util::start().await;
+    let login = emu.mint_token("docs", "alice").await.unwrap();
+    // Its rows written before the writer is held (they would otherwise share the held batch).
+    lasuite_emu::oidc::tokens::rows_written(emu.app()).await.unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = emu.app().db.clone();
+    let holder = tokio::spawn(async move {
+        db.write(move |_tx| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        })
+        .await
+    });
+    tokio::task::spawn_blocking(move || started.recv().unwrap())
+        .await
+        .unwrap();
+
+    // A refresh writes nothing but its tokens: answered while the writer is held, so before
+    // their rows are written.
+    let answer: Value = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        token_request(
+            &emu,
+            &refresh_form(login.refresh_token.as_deref().unwrap(), "docs"),
+        ),
+    )
+    .await
+    .expect("answered with the writer held")
+    .json()
+    .await
+    .unwrap();
+    let access = answer["access_token"].as_str().unwrap().to_owned();
+    let refresh = answer["refresh_token"].as_str().unwrap().to_owned();
+    let introspected = tokio::spawn({
+        let (emu_url, access) = (emu.url().to_owned(), access.clone());
+        async move {
+            client()
+                .post(format!(
+                    "{emu_url}/realms/lasuite/protocol/openid-connect/token/introspect"
+                ))
+                .form(&[
+                    ("client_id", "drive"),
+                    ("client_secret", SECRET),
+                    ("token", &access),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    let refreshed = tokio::spawn({
+        let (url, refresh) = (oidc(&emu, "lasuite", "token"), refresh.clone());
+        async move {
+            client()
+                .post(url)
+                .form(&refresh_form(&refresh, "docs"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let listed = tokio::spawn({
+        let url = format!("{}/_emu/api/realms/lasuite/tokens?user=alice", emu.url());
+        async move {
+            client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    // None of them can answer before the row exists (the writer is still held).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!introspected.is_finished() && !refreshed.is_finished() && !listed.is_finished());
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+
+    let introspected = introspected.await.unwrap();
+    assert_eq!(introspected["active"], true, "{introspected}");
+    assert_eq!(introspected["client_id"], "docs");
+    assert_eq!(refreshed.await.unwrap(), 200);
+    let listed = listed.await.unwrap();
+    let hashes: Vec<&str> = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        hashes.contains(&lasuite_emu::oidc::tokens::token_hash(&access).as_str()),
+        "{listed}"
+    );
+}
+
+/// A revocation asked for while the token's row is still queued applies to it: the row is
+/// written first, then revoked, and the token is never found active afterwards.
+#[tokio::test]
+async fn a_token_revoked_before_its_row_is_written_stays_revoked() {
+    let emu = util::start().await;
+    let (started_tx, started) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = emu.app().db.clone();
+    let holder = tokio::spawn(async move {
+        db.write(move |_tx| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        })
+        .await
+    });
+    tokio::task::spawn_blocking(move || started.recv().unwrap())
+        .await
+        .unwrap();
+    let access = token_request(
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "docs"),
+            ("client_secret", SECRET),
+        ],
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = tokio::spawn({
+        let (url, access) = (oidc(&emu, "lasuite", "revoke"), access.clone());
+        async move {
+            client()
+                .post(url)
+                .form(&[
+                    ("client_id", "docs"),
+                    ("client_secret", SECRET),
+                    ("token", &access),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    assert_eq!(revoked.await.unwrap(), 200);
+    let answer = introspect(&emu, "lasuite", &access).await;
+    assert_eq!(answer, json!({"active": false}));
+}
