@@ -39,13 +39,14 @@ pub async fn introspect(
         .ok_or_else(|| OAuthError::invalid_request("Token not provided"))?;
     // Anything not active is `{"active": false}` alone: a past `exp` next to it would turn
     // django-lasuite's expected 400 into a 500.
-    let answer = tokens::introspect(&app, &realm.requested, token)
-        .await?
-        .unwrap_or_else(|| Map::from_iter([("active".to_owned(), Value::Bool(false))]));
-
+    let answer = tokens::introspect_shared(&app, &realm.requested, token).await?;
     let note = crate::admin::journal::Note {
         client: Some(client.client_id.clone()),
-        user: answer.get("username").and_then(Value::as_str).map(str::to_owned),
+        user: answer
+            .as_ref()
+            .and_then(|a| a.members.get("username"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     };
     let wants_jwt = headers
         .get_all(header::ACCEPT)
@@ -54,17 +55,34 @@ pub async fn introspect(
         .any(|v| v.split(',').any(|t| t.trim().starts_with(JWT_MEDIA_TYPE)));
     let mut response = if wants_jwt {
         let issuer = realm.issuer(&app.public_url);
-        let body = jwt_answer(&app, &issuer, &client, answer).await?;
+        let members = match &answer {
+            Some(active) => active.members.clone(),
+            None => inactive(),
+        };
+        let body = jwt_answer(&app, &issuer, &client, members).await?;
         (
             [(header::CONTENT_TYPE, HeaderValue::from_static(JWT_MEDIA_TYPE))],
             body,
         )
             .into_response()
     } else {
-        axum::Json(Value::Object(answer)).into_response()
+        let body = match &answer {
+            Some(active) => active.json.clone(),
+            None => bytes::Bytes::from_static(br#"{"active":false}"#),
+        };
+        (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response()
     };
     response.extensions_mut().insert(note);
     Ok(response)
+}
+
+/// What anything not active is: `{"active": false}` alone.
+fn inactive() -> Map<String, Value> {
+    Map::from_iter([("active".to_owned(), Value::Bool(false))])
 }
 
 async fn jwt_answer(

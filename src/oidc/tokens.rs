@@ -470,20 +470,28 @@ struct Cached {
     epoch: u64,
     realm_name: String,
     expires_at: i64,
-    answer: std::sync::Arc<Map<String, Value>>,
+    answer: std::sync::Arc<ActiveToken>,
+}
+
+/// Introspection's answer for an active token: its members, and the JSON body made of them
+/// (a cached answer is sent without being built again).
+#[derive(Debug)]
+pub struct ActiveToken {
+    pub members: Map<String, Value>,
+    pub json: bytes::Bytes,
 }
 
 const TOKEN_CACHE_ENTRIES: usize = 10_000;
 
 impl TokenCache {
-    fn get(&self, hash: &str, epoch: u64, realm_name: &str, now: i64) -> Option<Map<String, Value>> {
+    fn get(&self, hash: &str, epoch: u64, realm_name: &str, now: i64) -> Option<std::sync::Arc<ActiveToken>> {
         let entries = self
             .entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let hit = entries.get(hash)?;
         (hit.epoch == epoch && hit.realm_name == realm_name && hit.expires_at > now)
-            .then(|| (*hit.answer).clone())
+            .then(|| std::sync::Arc::clone(&hit.answer))
     }
 
     fn put(&self, hash: String, cached: Cached) {
@@ -502,10 +510,21 @@ impl TokenCache {
 /// active answer's members, or None for anything unknown, expired, revoked, logged out or
 /// issued by another realm (which the endpoint answers as `{"active": false}` alone).
 ///
-/// The Drive API validates bearer tokens with this same function, in-process. A token found
-/// active is cached until the next write that could end it ([`TokenCache`]); the epoch is read
-/// before the database, so a revocation that commits meanwhile makes the entry stale.
+/// The Drive API validates bearer tokens with this same function, in-process.
 pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result<Option<Map<String, Value>>> {
+    Ok(introspect_shared(app, realm_name, token)
+        .await?
+        .map(|active| active.members.clone()))
+}
+
+/// [`introspect`], sharing the answer: a token found active is cached until the next write
+/// that could end it ([`TokenCache`]); the epoch is read before the database, so a revocation
+/// that commits meanwhile makes the entry stale.
+pub async fn introspect_shared(
+    app: &AppState,
+    realm_name: &str,
+    token: &str,
+) -> Result<Option<std::sync::Arc<ActiveToken>>> {
     let hash = token_hash(token);
     let (epoch, now) = (app.db.epoch(), app.clock.now());
     if let Some(answer) = app.token_cache.get(&hash, epoch, realm_name, now) {
@@ -521,21 +540,23 @@ pub async fn introspect(app: &AppState, realm_name: &str, token: &str) -> Result
         return Ok(None);
     }
     let expires_at = record.expires_at;
-    let mut answer = record.claims;
-    let username = answer.get("preferred_username").cloned();
-    answer.insert("client_id".into(), record.client_id.into());
+    let mut members = record.claims;
+    let username = members.get("preferred_username").cloned();
+    members.insert("client_id".into(), record.client_id.into());
     if let Some(username) = username {
-        answer.insert("username".into(), username);
+        members.insert("username".into(), username);
     }
-    answer.insert("token_type".into(), "Bearer".into());
-    answer.insert("active".into(), true.into());
+    members.insert("token_type".into(), "Bearer".into());
+    members.insert("active".into(), true.into());
+    let json = serde_json::to_vec(&members)?.into();
+    let answer = std::sync::Arc::new(ActiveToken { members, json });
     app.token_cache.put(
         hash,
         Cached {
             epoch,
             realm_name: realm_name.to_owned(),
             expires_at,
-            answer: std::sync::Arc::new(answer.clone()),
+            answer: std::sync::Arc::clone(&answer),
         },
     );
     Ok(Some(answer))
