@@ -31,7 +31,8 @@ import oidcbench  # noqa: E402
 import s3bench  # noqa: E402
 
 SECRET = "ThisIsAnExampleKeyForDevPurposeOnly"
-
+# client_credentials runs of the emulator and of the Node mock, alternated, for their ratio.
+TOKEN_ROUNDS = 3
 
 
 def free_port():
@@ -109,14 +110,17 @@ def oidc_table(rates, mock):
     rate, p99, bad = rates["introspect"]
     rows.append((f"introspections/s answering active:true (warm cache, p99 {p99})", f"{rate:,.0f}", ">= 0.5 x health"))
     rows.append(("  ratio to the health rate", f"{rate / rates['health']:.2f}", ">= 0.5"))
-    for name, label in [("client_credentials", "client_credentials"), ("refresh", "refresh_token")]:
-        rate, p99, bad = rates[name]
-        rows.append((f"token requests/s, {label}, verifiable tokens (p99 {p99}; rows not synced)", f"{rate:,.0f}", ""))
+    rate, p99, bad = rates["client_credentials"]
+    rows.append((
+        f"token requests/s, client_credentials, verifiable tokens (median of {TOKEN_ROUNDS} runs alternated with the mock's; "
+        f"p99 {p99}; rows written after the answer, not synced)", f"{rate:,.0f}", ""))
+    rate, p99, bad = rates["refresh"]
+    rows.append((f"token requests/s, refresh_token (access, refresh and ID token), verifiable tokens (p99 {p99}; rows not synced)", f"{rate:,.0f}", ""))
     if mock:
         mock_rate, mock_p99, _ = mock
         ours = rates["client_credentials"][0]
-        rows.append((f"oauth2-mock-server 9.3.0 client_credentials/s, same load (p99 {mock_p99})", f"{mock_rate:,.0f}", ""))
-        rows.append(("  ratio lasuite-emu / oauth2-mock-server", f"{ours / mock_rate:.1f}x", ">= 2x"))
+        rows.append((f"oauth2-mock-server 9.3.0 client_credentials/s, same load (median of {TOKEN_ROUNDS}; p99 {mock_p99})", f"{mock_rate:,.0f}", ""))
+        rows.append(("  ratio lasuite-emu / oauth2-mock-server", f"{ours / mock_rate:.2f}x", ">= 2x"))
     return rows
 
 
@@ -340,12 +344,15 @@ def main():
         rss_ready = rss_mib(proc.pid)
         base = f"http://127.0.0.1:{port}"
         oidc_rates = oidcbench.emulator_rows(base, args.seconds, args.connections, args.threads, SECRET)
+        with oidcbench.running_mock() as mock_base:
+            oidc_rates["client_credentials"], mock = oidcbench.side_by_side(
+                base, mock_base, SECRET, TOKEN_ROUNDS, args.seconds, args.connections, args.threads
+            )
         rss_loaded = rss_mib(proc.pid)
         s3_rows, put_rate, get_rate = s3bench.run(base, proc.pid, args.seconds, args.connections, args.threads, not args.skip_2g)
     finally:
         stop(proc)
     moto = s3bench.moto_rates(args.seconds, args.connections, args.threads)
-    mock = oidcbench.mock_token_rate(args.seconds, args.connections, args.threads)
     durable_put = durable_put_rate(args)
     inprocess = json.loads(
         subprocess.run(

@@ -8,6 +8,7 @@ signature against that server's JWKS (RS256), so a marker that matched garbage w
 """
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -122,9 +123,10 @@ def free_port():
 
 def emulator_rows(base, seconds, connections, threads, secret):
     """The OIDC rows of one emulator at `base` (an --ephemeral one: token rows are not synced
-    there, and introspection answers come from its cache of active tokens)."""
+    there, and introspection answers come from its cache of active tokens). The
+    client_credentials rate is measured beside the mock's ([`side_by_side`])."""
     oidc = f"{base}/realms/lasuite/protocol/openid-connect"
-    client_body = f"grant_type=client_credentials&client_id=docs&client_secret={secret}"
+    client_body = client_credentials_body(secret)
     sample = post_form(f"{oidc}/token", dict(p.split("=", 1) for p in client_body.split("&")))
     if not verify_rs256(sample["access_token"], f"{oidc}/certs"):
         sys.exit("the emulator's token does not verify against its JWKS")
@@ -139,21 +141,26 @@ def emulator_rows(base, seconds, connections, threads, secret):
         f"client_id=drive&client_secret={secret}&token={login['access_token']}",
         ACTIVE_MARKER, seconds, connections, threads,
     )
-    credentials = counted_rate(f"{oidc}/token", client_body, TOKEN_MARKER, seconds, connections, threads)
     refresh = counted_rate(
         f"{oidc}/token",
         f"grant_type=refresh_token&client_id=docs&client_secret={secret}&refresh_token={login['refresh_token']}",
         TOKEN_MARKER, seconds, connections, threads,
     )
-    return {"health": health_rate, "introspect": introspect, "client_credentials": credentials, "refresh": refresh}
+    return {"health": health_rate, "introspect": introspect, "refresh": refresh}
 
 
-def mock_token_rate(seconds, connections, threads):
-    """oauth2-mock-server's client_credentials rate (correct answers), or None when its package
-    is not installed (bench/node, `npm install` in bench/run.sh)."""
+def client_credentials_body(secret):
+    return f"grant_type=client_credentials&client_id=docs&client_secret={secret}"
+
+
+@contextlib.contextmanager
+def running_mock():
+    """oauth2-mock-server, started: its base URL, or None when its package is not installed
+    (bench/node, `npm ci` in bench/run.sh) or it does not start."""
     cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "node_modules", ".bin", "oauth2-mock-server")
     if not os.path.exists(cli) or shutil.which("node") is None:
-        return None
+        yield None
+        return
     port = free_port()
     proc = subprocess.Popen([cli, "-a", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -165,14 +172,34 @@ def mock_token_rate(seconds, connections, threads):
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
-                    return None
+                    base = None
+                    break
                 time.sleep(0.05)
-        body = "grant_type=client_credentials&client_id=docs&client_secret=x&scope=openid"
-        sample = post_form(f"{base}/token", dict(p.split("=", 1) for p in body.split("&")))["access_token"]
-        if not verify_rs256(sample, f"{base}/jwks"):
-            sys.exit("oauth2-mock-server's token does not verify against its JWKS")
-        rate, p99, bad = counted_rate(f"{base}/token", body, TOKEN_MARKER, seconds, connections, threads)
-        return rate, p99, bad
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+MOCK_BODY = "grant_type=client_credentials&client_id=docs&client_secret=x&scope=openid"
+
+
+def side_by_side(emu_base, mock_base, secret, rounds, seconds, connections, threads):
+    """client_credentials on the emulator and on the mock, run after run (`rounds` of each,
+    alternated, so that both see the machine in the same state): the median run of each, as
+    (rate, p99, wrong answers); the mock's is None without a mock."""
+    emu_url = f"{emu_base}/realms/lasuite/protocol/openid-connect/token"
+    if mock_base:
+        sample = post_form(f"{mock_base}/token", dict(p.split("=", 1) for p in MOCK_BODY.split("&")))["access_token"]
+        if not verify_rs256(sample, f"{mock_base}/jwks"):
+            sys.exit("oauth2-mock-server's token does not verify against its JWKS")
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(counted_rate(emu_url, client_credentials_body(secret), TOKEN_MARKER, seconds, connections, threads))
+        if mock_base:
+            theirs.append(counted_rate(f"{mock_base}/token", MOCK_BODY, TOKEN_MARKER, seconds, connections, threads))
+
+    def median(runs):
+        return sorted(runs, key=lambda run: run[0])[len(runs) // 2] if runs else None
+
+    return median(ours), median(theirs)
