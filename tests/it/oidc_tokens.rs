@@ -378,16 +378,14 @@ async fn the_minting_endpoint_takes_ttl_scope_and_claims() {
     assert_eq!(response.status(), 404);
 }
 
-/// A token is answered before its row is written (`oidc::tokens::PendingTokens`): while the
-/// row waits behind a write that holds the writer, the token is already out, and every reader
-/// that needs the row (introspection, a refresh, revocation, the control plane's listing)
-/// waits for it instead of finding nothing.
-#[tokio::test]
-async fn a_token_answered_before_its_row_is_written_is_found_by_every_reader() {
-    let emu = util::start().await;
-    let login = emu.mint_token("docs", "alice").await.unwrap();
-    // Its rows written before the writer is held (they would otherwise share the held batch).
-    lasuite_emu::oidc::tokens::rows_written(emu.app()).await.unwrap();
+/// Holds the emulator's writer with a write that waits: returns once it runs, with its task
+/// and the sender that lets it finish. Writes queued meanwhile wait behind it.
+async fn hold_writer(
+    emu: &lasuite_emu::RunningEmulator,
+) -> (
+    tokio::task::JoinHandle<lasuite_emu::Result<()>>,
+    std::sync::mpsc::Sender<()>,
+) {
     let (started_tx, started) = std::sync::mpsc::channel::<()>();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
     let db = emu.app().db.clone();
@@ -402,6 +400,20 @@ async fn a_token_answered_before_its_row_is_written_is_found_by_every_reader() {
     tokio::task::spawn_blocking(move || started.recv().unwrap())
         .await
         .unwrap();
+    (holder, release)
+}
+
+/// A token is answered before its row is written (`oidc::tokens::PendingTokens`): while the
+/// row waits behind a write that holds the writer, the token is already out, and every reader
+/// that needs the row (introspection, a refresh, revocation, the control plane's listing)
+/// waits for it instead of finding nothing.
+#[tokio::test]
+async fn a_token_answered_before_its_row_is_written_is_found_by_every_reader() {
+    let emu = util::start().await;
+    let login = emu.mint_token("docs", "alice").await.unwrap();
+    // Its rows written before the writer is held (they would otherwise share the held batch).
+    lasuite_emu::oidc::tokens::rows_written(emu.app()).await.unwrap();
+    let (holder, release) = hold_writer(&emu).await;
 
     // A refresh writes nothing but its tokens: answered while the writer is held, so before
     // their rows are written.
@@ -492,20 +504,7 @@ async fn a_token_answered_before_its_row_is_written_is_found_by_every_reader() {
 #[tokio::test]
 async fn a_token_revoked_before_its_row_is_written_stays_revoked() {
     let emu = util::start().await;
-    let (started_tx, started) = std::sync::mpsc::channel::<()>();
-    let (release, release_rx) = std::sync::mpsc::channel::<()>();
-    let db = emu.app().db.clone();
-    let holder = tokio::spawn(async move {
-        db.write(move |_tx| {
-            started_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            Ok(())
-        })
-        .await
-    });
-    tokio::task::spawn_blocking(move || started.recv().unwrap())
-        .await
-        .unwrap();
+    let (holder, release) = hold_writer(&emu).await;
     let access = token_request(
         &emu,
         &[
